@@ -1,0 +1,82 @@
+#include "common/paths.h"
+
+namespace recall {
+
+bool is_safe_name(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.size() <= 255 &&
+         name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+}
+
+Result<std::vector<std::string>> split_point_path(std::string_view path) {
+  auto bad = [&](const char* why) {
+    return make_error(ErrorKind::Invalid, "path '" + escape_for_display(path) + "': " + why);
+  };
+  if (path.empty() || path.front() != '/') return bad("must be absolute (start with /)");
+  if (path.size() > 4096) return bad("longer than 4096 bytes");
+  if (path.find('\0') != std::string_view::npos) return bad("contains a NUL byte");
+  std::vector<std::string> parts;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    std::size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) {
+      std::string_view part = path.substr(i, j - i);
+      if (part == "." || part == "..") return bad("'.' and '..' are not allowed");
+      if (part.size() > 255) return bad("a name is longer than 255 bytes");
+      parts.emplace_back(part);
+    }
+    i = j;
+  }
+  return parts;
+}
+
+std::string join_point_path(const std::vector<std::string>& parts) {
+  if (parts.empty()) return "/";
+  std::string out;
+  for (const auto& p : parts) {
+    out += '/';
+    out += p;
+  }
+  return out;
+}
+
+std::string escape_for_display(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  static const char* hex = "0123456789abcdef";
+  auto esc = [&](unsigned char c) {
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f || c == '\\') {
+      if (c == '\\') out += "\\\\"; else esc(c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // Validate one UTF-8 sequence; copy it whole or escape its first byte.
+    int len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    bool valid = len > 0 && i + len <= s.size();
+    for (int k = 1; valid && k < len; ++k)
+      valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (valid && len == 2 && c < 0xC2) valid = false;  // overlong
+    if (valid) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      esc(c);
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace recall

@@ -1,0 +1,23 @@
+// Paths inside a point are absolute, '/'-separated byte strings as they were on the host.
+// Names may hold any byte but '/' and NUL; they need not be UTF-8.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace recall {
+
+// Splits "/a/b/c" into {"a","b","c"}. Refuses relative paths, "." and "..", empty
+// components ("//" is folded), NUL bytes and components over 255 bytes, with a one-line
+// reason naming the path.
+Result<std::vector<std::string>> split_point_path(std::string_view path);
+std::string join_point_path(const std::vector<std::string>& parts);
+// A name is safe to create in a directory: not empty, not "." or "..", no '/' or NUL, <= 255 bytes.
+bool is_safe_name(std::string_view name);
+// Shows a byte string to a person: non-printable and non-UTF-8 bytes as \xNN.
+std::string escape_for_display(std::string_view bytes);
+
+}  // namespace recall

@@ -1,0 +1,98 @@
+#include "common/time.h"
+
+#include <charconv>
+#include <chrono>
+#include <ctime>
+
+namespace recall {
+
+std::string format_utc(UnixTime t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+UnixTime now_utc() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+
+// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool take_int(std::string_view& s, std::size_t digits, int& out) {
+  if (s.size() < digits) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + digits, out);
+  if (ec != std::errc() || p != s.data() + digits) return false;
+  s.remove_prefix(digits);
+  return true;
+}
+
+bool take_char(std::string_view& s, char c) {
+  if (s.empty() || s.front() != c) return false;
+  s.remove_prefix(1);
+  return true;
+}
+
+}  // namespace
+
+Result<UnixTime> parse_time(std::string_view text) {
+  auto bad = [&] {
+    return make_error(ErrorKind::Invalid, "'" + std::string(text) +
+                                              "' is not a time; use ISO 8601 like 2026-11-21T09:30:00Z");
+  };
+  std::string_view s = text;
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos && s.size() >= 9) {
+    UnixTime v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc() && p == s.data() + s.size()) return v;
+    return bad();
+  }
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  if (!take_int(s, 4, y) || !take_char(s, '-') || !take_int(s, 2, mo) || !take_char(s, '-') ||
+      !take_int(s, 2, d))
+    return bad();
+  if (!s.empty() && (s.front() == 'T' || s.front() == 't' || s.front() == ' ')) {
+    s.remove_prefix(1);
+    if (!take_int(s, 2, h) || !take_char(s, ':') || !take_int(s, 2, mi)) return bad();
+    if (take_char(s, ':') && !take_int(s, 2, sec)) return bad();
+    if (take_char(s, '.'))  // fractional seconds are accepted and dropped
+      while (!s.empty() && s.front() >= '0' && s.front() <= '9') s.remove_prefix(1);
+  }
+  int offset = 0;
+  if (take_char(s, 'Z') || take_char(s, 'z')) {
+  } else if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+    int sign = s.front() == '-' ? -1 : 1;
+    s.remove_prefix(1);
+    int oh, om = 0;
+    if (!take_int(s, 2, oh)) return bad();
+    take_char(s, ':');
+    if (!s.empty() && !take_int(s, 2, om)) return bad();
+    offset = sign * (oh * 3600 + om * 60);
+  }
+  if (!s.empty()) return bad();
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return bad();
+  return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+         mi * 60 + sec - offset;
+}
+
+Result<UnixTime> parse_at(std::string_view text) {
+  if (text == "latest" || text.empty()) return kLatest;
+  if (text == "now") return now_utc();
+  return parse_time(text);
+}
+
+}  // namespace recall

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs everything Recall needs on a fresh Debian 12 machine: build tools, libraries,
+# the peers the tests and benchmarks compare against, and the test users.
+# Idempotent: safe to run again; it only does what is missing. Run as root (or via sudo).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libsqlite3-dev sqlite3 libzstd-dev zlib1g-dev libssl-dev
+  libboost-dev libboost-system-dev
+  nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
+  libacl1-dev libattr1-dev acl attr
+  libfuse3-dev fuse3
+  util-linux passwd procps psmisc python3
+)
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then exec sudo -E bash "$0" "$@"; fi
+    echo "setup.sh: must run as root (or with sudo available) to install packages" >&2
+    exit 1
+  fi
+}
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    echo "setup: all ${#PACKAGES[@]} packages present"
+    return
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Test users and groups for the permission matrix (tests/auth, tests/e2e). Fixed names,
+# no login shell, no password; created only if missing.
+create_test_users() {
+  getent group rctest-staff >/dev/null || groupadd rctest-staff
+  getent group rctest-audit >/dev/null || groupadd rctest-audit
+  getent group recall-admin >/dev/null || groupadd recall-admin
+  for u in rctest-alice rctest-bob rctest-carol rctest-dave; do
+    id "$u" >/dev/null 2>&1 || useradd --no-create-home --shell /usr/sbin/nologin "$u"
+  done
+  usermod -a -G rctest-staff rctest-alice
+  usermod -a -G rctest-staff,rctest-audit rctest-bob
+  usermod -a -G rctest-audit rctest-carol
+  usermod -a -G recall-admin rctest-dave
+}
+
+need_root "$@"
+install_packages
+create_test_users
+echo "setup: done"
