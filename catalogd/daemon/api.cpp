@@ -1,0 +1,267 @@
+#include "catalogd/daemon/api.h"
+
+#include <charconv>
+#include <set>
+
+#include "catalogd/daemon/json_views.h"
+#include "catalogd/http/url.h"
+#include "catalogd/service/catalog_view.h"
+#include "catalogd/store/schema.h"
+
+namespace recall::daemon {
+
+DaemonPaths paths_for(const std::string& home) {
+  return {home, home + "/catalog.db", home + "/pool", home + "/recalld.sock"};
+}
+
+Api::Api(DaemonPaths paths, ApiConfig config)
+    : paths_(std::move(paths)),
+      config_(std::move(config)),
+      owners_(default_owner_map()),
+      jobs_(paths_.catalog, paths_.pool, paths_.home),
+      started_(now_utc()) {}
+
+namespace {
+
+using http_status = boost::beast::http::status;
+using Query = std::map<std::string, std::string>;
+
+// One read connection per connection thread: SQLite connections must not be shared, and
+// in WAL mode each sees the last committed state without waiting for an import.
+Result<store::CatalogReader*> reader(const std::string& catalog) {
+  thread_local std::unique_ptr<store::Db> db;
+  thread_local std::unique_ptr<store::CatalogReader> r;
+  if (!r) {
+    auto d = store::Db::open(catalog, false, true);
+    if (!d.ok()) return d.error();
+    db = std::move(*d);
+    r = std::make_unique<store::CatalogReader>(*db);
+  }
+  return r.get();
+}
+
+std::string arg(const Query& q, const char* name, std::string def = {}) {
+  auto it = q.find(name);
+  return it == q.end() ? def : it->second;
+}
+
+Result<std::string> need(const Query& q, const char* name) {
+  auto it = q.find(name);
+  if (it == q.end() || it->second.empty())
+    return make_error(ErrorKind::Invalid, std::string("missing parameter '") + name + "'");
+  return it->second;
+}
+
+Result<std::size_t> number(const Query& q, const char* name, std::size_t def, std::size_t max) {
+  auto it = q.find(name);
+  if (it == q.end()) return def;
+  std::size_t v = 0;
+  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc() || p != it->second.data() + it->second.size())
+    return make_error(ErrorKind::Invalid, std::string("parameter '") + name + "' must be a number");
+  return std::min(v, max);
+}
+
+}  // namespace
+
+void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& caller, Responder& out) {
+  counters_.requests++;
+  std::string path;
+  Query q = parse_query(HttpServer::target(req), path);
+  auto who_r = identity_for(caller.uid, caller.gid, config_.admin_group);
+  if (!who_r.ok()) return out.send_error(who_r.error());
+  const Identity& who = *who_r;
+  auto fail = [&](const Error& e) {
+    if (e.kind == ErrorKind::Denied) counters_.denied++;
+    out.send_error(e);
+  };
+  const auto verb = req.method();
+  using boost::beast::http::verb;
+
+  if (path == "/metrics") {
+    std::string m;
+    auto line = [&](const char* name, std::uint64_t v) { m += std::string(name) + " " + std::to_string(v) + "\n"; };
+    line("recall_requests_total", counters_.requests);
+    line("recall_denied_total", counters_.denied);
+    line("recall_searches_total", counters_.searches);
+    line("recall_imports_total", counters_.imports);
+    line("recall_chunks_read_total", stream_counters_.chunks_read);
+    line("recall_bytes_served_total", stream_counters_.bytes_served);
+    line("recall_checksum_failures_total", stream_counters_.checksum_failures);
+    return out.send_text(http_status::ok, "text/plain; version=0.0.4", m);
+  }
+  if (path == "/v1/whoami") {
+    return out.send(http_status::ok, {{"uid", who.uid}, {"gid", who.gid}, {"user", who.user},
+                                      {"groups", who.groups}, {"admin", who.admin}});
+  }
+  if (path == "/v1/imports" && verb == verb::post) {
+    if (!who.admin)
+      return fail(make_error(ErrorKind::Denied, "only admins may import: root or members of group '" +
+                                                    config_.admin_group + "'"));
+    auto body = nlohmann::json::parse(req.body(), nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return fail(make_error(ErrorKind::Invalid, "request body is not JSON"));
+    if (body.value("kind", "") != "dir")
+      return fail(make_error(ErrorKind::Invalid, "unknown import kind '" + body.value("kind", "") + "'"));
+    import::DirImportOptions o;
+    o.host = body.value("host", "");
+    o.source = body.value("path", "");
+    o.record_as = body.value("as", "");
+    o.cross_filesystems = body.value("cross_filesystems", false);
+    o.zstd_level = body.value("zstd_level", 3);
+    o.threads = body.value("threads", 0);
+    auto at = parse_time(body.value("at", std::to_string(now_utc())));
+    if (!at.ok()) return fail(at.error());
+    o.at = *at;
+    if (o.host.empty()) return fail(make_error(ErrorKind::Invalid, "an import needs --host"));
+    counters_.imports++;
+    auto job = jobs_.start_dir_import(who.uid, std::move(o));
+    return out.send(http_status::accepted, JobManager::to_json(*job));
+  }
+  if (path.rfind("/v1/jobs", 0) == 0) {
+    if (path == "/v1/jobs") {
+      nlohmann::json list = nlohmann::json::array();
+      for (auto& j : jobs_.all())
+        if (who.admin || j->owner_uid == who.uid) list.push_back(JobManager::to_json(*j));
+      return out.send(http_status::ok, {{"jobs", list}});
+    }
+    std::uint64_t id = 0;
+    std::string_view idtext = std::string_view(path).substr(std::string_view("/v1/jobs/").size());
+    std::from_chars(idtext.data(), idtext.data() + idtext.size(), id);
+    auto job = jobs_.find(id);
+    if (!job || (!who.admin && job->owner_uid != who.uid))
+      return fail(make_error(ErrorKind::NotFound, "no job " + std::string(idtext)));
+    if (verb == verb::delete_) job->cancel = true;
+    return out.send(http_status::ok, JobManager::to_json(*job));
+  }
+
+  auto rd = reader(paths_.catalog);
+  if (!rd.ok()) return fail(rd.error());
+  service::CatalogView view(**rd, who, owners_);
+
+  if (path == "/v1/status") {
+    auto t = (*rd)->totals();
+    if (!t.ok()) return fail(t.error());
+    nlohmann::json sets = nlohmann::json::array();
+    if (who.admin) {
+      auto s = (*rd)->backup_sets(20);
+      if (!s.ok()) return fail(s.error());
+      for (const auto& b : *s)
+        sets.push_back({{"host", b.host}, {"importer", b.importer}, {"kind", b.kind}, {"status", b.status},
+                        {"source", b.source}, {"started", format_utc(b.started)}, {"ended", format_utc(b.ended)},
+                        {"point", b.point_at ? format_utc(*b.point_at) : ""},
+                        {"stats", nlohmann::json::parse(b.stats, nullptr, false)}});
+    }
+    nlohmann::json running = nlohmann::json::array();
+    for (auto& j : jobs_.all())
+      if (who.admin || j->owner_uid == who.uid) running.push_back(JobManager::to_json(*j));
+    return out.send(http_status::ok,
+                    {{"version", "0.1.0"}, {"home", paths_.home}, {"started", format_utc(started_)},
+                     {"schema", store::kSchemaVersion}, {"you", {{"user", who.user}, {"uid", who.uid}, {"admin", who.admin}}},
+                     {"catalog", {{"hosts", t->hosts}, {"points", t->points}, {"versions", t->versions},
+                                  {"paths", t->nodes}, {"names", t->names}, {"contents", t->contents},
+                                  {"chunks", t->chunks}, {"content_bytes", t->content_bytes},
+                                  {"chunk_bytes", t->chunk_bytes}, {"stored_bytes", t->stored_bytes},
+                                  {"volumes", t->volumes}}},
+                     {"jobs", running}, {"recent_sets", sets}});
+  }
+  if (path == "/v1/hosts") {
+    auto hosts = view.hosts();
+    if (!hosts.ok()) return fail(hosts.error());
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& h : *hosts) list.push_back(host_json(h));
+    return out.send(http_status::ok, {{"hosts", list}});
+  }
+  if (path == "/v1/points") {
+    auto host = need(q, "host");
+    if (!host.ok()) return fail(host.error());
+    auto pts = view.points(*host);
+    if (!pts.ok()) return fail(pts.error());
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& p : *pts) list.push_back(point_json(p, *host));
+    return out.send(http_status::ok, {{"points", list}});
+  }
+  if (path == "/v1/search") {
+    counters_.searches++;
+    service::SearchQuery sq;
+    auto text = need(q, "q");
+    if (!text.ok()) return fail(text.error());
+    sq.text = *text;
+    sq.host = arg(q, "host");
+    if (auto t = arg(q, "type"); !t.empty()) {
+      sq.type = type_from_name(t);
+      if (!sq.type) return fail(make_error(ErrorKind::Invalid, "unknown type '" + t + "' (file, dir, symlink...)"));
+    }
+    auto limit = number(q, "limit", 50, 10000);
+    auto offset = number(q, "offset", 0, SIZE_MAX);
+    if (!limit.ok()) return fail(limit.error());
+    if (!offset.ok()) return fail(offset.error());
+    sq.limit = *limit;
+    sq.offset = *offset;
+    auto res = view.search(sq);
+    if (!res.ok()) return fail(res.error());
+    nlohmann::json hits = nlohmann::json::array();
+    for (const auto& h : res->hits) hits.push_back(hit_json(h));
+    return out.send(http_status::ok, {{"query", *text}, {"mode", res->mode}, {"total", res->total},
+                                      {"total_is_estimate", res->total_is_estimate}, {"offset", sq.offset},
+                                      {"results", hits}});
+  }
+  if (path == "/v1/versions") {
+    auto host = need(q, "host");
+    auto p = need(q, "path");
+    if (!host.ok()) return fail(host.error());
+    if (!p.ok()) return fail(p.error());
+    auto vs = view.versions(*host, *p);
+    if (!vs.ok()) return fail(vs.error());
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& v : *vs) list.push_back(version_json(v));
+    return out.send(http_status::ok, {{"host", *host}, {"path", *p}, {"versions", list}});
+  }
+  if (path == "/v1/ls" || path == "/v1/stat" || path == "/v1/content") {
+    auto host = need(q, "host");
+    if (!host.ok()) return fail(host.error());
+    auto at = parse_at(arg(q, "at", "latest"));
+    if (!at.ok()) return fail(at.error());
+    std::string p = arg(q, "path", "/");
+    int want = path == "/v1/stat" ? 0 : kRead;
+    auto res = view.resolve(*host, *at, p, want);
+    if (!res.ok()) return fail(res.error());
+    nlohmann::json point = point_json(res->point, res->host.name);
+    if (path == "/v1/stat") {
+      nlohmann::json j = meta_json(res->version.meta);
+      put_bytes(j, "path", res->path);
+      j["point"] = point;
+      if (res->version.meta.type == FileType::Regular) {
+        auto c = view.content_of(res->version);
+        if (!c.ok()) return fail(c.error());
+        j["sha256"] = to_hex(c->sha);
+        auto chunks = view.chunks_of(res->version);
+        if (!chunks.ok()) return fail(chunks.error());
+        std::set<std::string> vols;
+        for (const auto& ch : *chunks) vols.insert(ch.volume_kind + ":" + ch.volser);
+        j["location"] = vols;
+      }
+      return out.send(http_status::ok, j);
+    }
+    if (path == "/v1/ls") {
+      auto entries = view.list(*res);
+      if (!entries.ok()) return fail(entries.error());
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& e : *entries) list.push_back(entry_json(e, res->path));
+      nlohmann::json j = {{"point", point}, {"entries", list}};
+      put_bytes(j, "path", res->path);
+      return out.send(http_status::ok, j);
+    }
+    if (res->version.meta.type != FileType::Regular)
+      return fail(make_error(ErrorKind::Invalid, *host + ":" + res->path + " is not a regular file"));
+    auto c = view.content_of(res->version);
+    if (!c.ok()) return fail(c.error());
+    auto chunks = view.chunks_of(res->version);
+    if (!chunks.ok()) return fail(chunks.error());
+    auto s = stream_content(out, *c, *chunks, volumes_, stream_counters_);
+    if (!s.ok() && !out.responded()) fail(s.error());
+    return;  // a failure after the first byte cuts the stream off, which the client detects
+  }
+  fail(make_error(ErrorKind::NotFound, "no API route " + path));
+}
+
+}  // namespace recall::daemon

@@ -1,0 +1,124 @@
+#include "catalogd/daemon/import_jobs.h"
+
+#include "catalogd/store/catalog_writer.h"
+
+namespace recall::daemon {
+
+JobManager::JobManager(std::string catalog_path, std::string pool_dir, std::string home)
+    : catalog_path_(std::move(catalog_path)), pool_dir_(std::move(pool_dir)), home_(std::move(home)) {}
+
+JobManager::~JobManager() {
+  cancel_all();
+  std::lock_guard lk(mu_);
+  for (auto& [id, j] : jobs_)
+    if (j->thread.joinable()) j->thread.join();
+}
+
+void JobManager::cancel_all() {
+  std::lock_guard lk(mu_);
+  for (auto& [id, j] : jobs_) j->cancel = true;
+}
+
+std::shared_ptr<Job> JobManager::start_dir_import(std::uint32_t owner, import::DirImportOptions options) {
+  auto job = std::make_shared<Job>();
+  job->owner_uid = owner;
+  job->kind = "import dir";
+  job->host = options.host;
+  job->source = options.source;
+  job->started = now_utc();
+  options.catalog_path = catalog_path_;
+  options.pool_dir = pool_dir_;
+  options.exclude.push_back(home_);
+  {
+    std::lock_guard lk(mu_);
+    job->id = next_id_++;
+    jobs_[job->id] = job;
+  }
+  job->thread = std::thread([this, job, options = std::move(options)]() mutable { run_import(job, std::move(options)); });
+  return job;
+}
+
+void JobManager::run_import(std::shared_ptr<Job> job, import::DirImportOptions options) {
+  std::lock_guard writer(write_mu_);
+  {
+    std::lock_guard lk(job->mu);
+    if (job->cancel) {
+      job->state = "cancelled";
+      job->error = make_error(ErrorKind::Cancelled, "import cancelled before it started");
+      return;
+    }
+    job->state = "running";
+  }
+  auto db = store::Db::open(catalog_path_, false, false);
+  Result<import::DirImportReport> r = db.ok() ? import::import_dir(**db, options, job->progress, job->cancel)
+                                              : Result<import::DirImportReport>(db.error());
+  std::lock_guard lk(job->mu);
+  if (r.ok()) {
+    job->state = "complete";
+    nlohmann::json skipped = nlohmann::json::array();
+    for (const auto& s : r->skipped) skipped.push_back({{"path", s.path}, {"reason", s.reason}});
+    job->report = {{"host", r->host},
+                   {"at", format_utc(r->at)},
+                   {"kind", r->kind},
+                   {"seq", r->seq},
+                   {"entries", r->entries},
+                   {"files_read", r->files_read},
+                   {"files_unchanged", r->files_unchanged},
+                   {"changed", r->changed},
+                   {"deleted", r->deleted},
+                   {"bytes_total", r->bytes_total},
+                   {"bytes_read", r->bytes_read},
+                   {"new_bytes", r->new_bytes},
+                   {"stored_bytes", r->stored_bytes},
+                   {"new_chunks", r->new_chunks},
+                   {"dedup_ratio", r->new_bytes ? static_cast<double>(r->bytes_read) / static_cast<double>(r->new_bytes) : 0.0},
+                   {"seconds", r->seconds},
+                   {"skipped", std::move(skipped)},
+                   {"warnings", r->warnings}};
+  } else {
+    job->state = r.error().kind == ErrorKind::Cancelled ? "cancelled" : "failed";
+    job->error = r.error();
+    if (db.ok()) {
+      nlohmann::json stats = {{"error", r.error().message}};
+      (void)store::record_failed_set(**db, {options.host, options.at, "dir", options.source}, job->state,
+                                     stats.dump());
+    }
+  }
+}
+
+std::shared_ptr<Job> JobManager::find(std::uint64_t id) {
+  std::lock_guard lk(mu_);
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Job>> JobManager::all() {
+  std::lock_guard lk(mu_);
+  std::vector<std::shared_ptr<Job>> out;
+  for (auto& [id, j] : jobs_) out.push_back(j);
+  return out;
+}
+
+nlohmann::json JobManager::to_json(const Job& job) {
+  const auto& p = job.progress;
+  nlohmann::json j = {{"id", job.id},
+                      {"kind", job.kind},
+                      {"host", job.host},
+                      {"source", job.source},
+                      {"started", format_utc(job.started)},
+                      {"progress",
+                       {{"entries", p.entries.load()},
+                        {"files_read", p.files_read.load()},
+                        {"files_unchanged", p.files_unchanged.load()},
+                        {"bytes_read", p.bytes_read.load()},
+                        {"bytes_total", p.bytes_total.load()},
+                        {"new_bytes", p.new_bytes.load()},
+                        {"skipped", p.skipped.load()}}}};
+  std::lock_guard lk(job.mu);
+  j["state"] = job.state;
+  if (!job.report.is_null()) j["report"] = job.report;
+  if (job.error) j["error"] = {{"kind", to_string(job.error->kind)}, {"message", job.error->message}};
+  return j;
+}
+
+}  // namespace recall::daemon

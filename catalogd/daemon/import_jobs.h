@@ -1,0 +1,52 @@
+// Imports run as jobs inside recalld: the CLI starts one, follows its progress and may cancel
+// it (the catalog then stays as before). One import writes at a time; reads never wait.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "importers/dir_importer.h"
+
+namespace recall::daemon {
+
+struct Job {
+  std::uint64_t id = 0;
+  std::uint32_t owner_uid = 0;
+  std::string kind;  // "import dir"
+  std::string host;
+  std::string source;
+  UnixTime started = 0;
+  std::atomic<bool> cancel{false};
+  import::ImportProgress progress;
+  mutable std::mutex mu;  // guards the fields below
+  std::string state = "queued";  // queued | running | complete | failed | cancelled
+  nlohmann::json report;
+  std::optional<Error> error;
+  std::thread thread;
+};
+
+class JobManager {
+ public:
+  JobManager(std::string catalog_path, std::string pool_dir, std::string home);
+  ~JobManager();  // cancels and joins every job
+  std::shared_ptr<Job> start_dir_import(std::uint32_t owner, import::DirImportOptions options);
+  std::shared_ptr<Job> find(std::uint64_t id);
+  std::vector<std::shared_ptr<Job>> all();
+  void cancel_all();
+
+  static nlohmann::json to_json(const Job& job);
+
+ private:
+  void run_import(std::shared_ptr<Job> job, import::DirImportOptions options);
+  std::string catalog_path_, pool_dir_, home_;
+  std::mutex mu_;
+  std::mutex write_mu_;  // one importer writes at a time (SQLite has one writer anyway)
+  std::map<std::uint64_t, std::shared_ptr<Job>> jobs_;
+  std::uint64_t next_id_ = 1;
+};
+
+}  // namespace recall::daemon

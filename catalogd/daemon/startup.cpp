@@ -1,0 +1,58 @@
+#include "catalogd/daemon/startup.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <set>
+
+#include "catalogd/store/schema.h"
+
+namespace recall::daemon {
+namespace fs = std::filesystem;
+
+static Status make_dir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return io_error("cannot create " + path, errno);
+  if (::chmod(path.c_str(), mode) != 0) return io_error("cannot set the mode of " + path, errno);
+  return {};
+}
+
+Status ensure_home_dir(const DaemonPaths& paths) { return make_dir(paths.home, 0711); }
+
+Status prepare_home(const DaemonPaths& paths) {
+  RECALL_TRY(make_dir(paths.pool, 0700));
+  auto db = store::Db::open(paths.catalog, true, false);
+  if (!db.ok()) return db.error();
+  RECALL_TRY(store::migrate(**db));
+  ::chmod(paths.catalog.c_str(), 0600);
+  return {};
+}
+
+Result<std::vector<std::string>> set_aside_orphan_volumes(const DaemonPaths& paths) {
+  auto db = store::Db::open(paths.catalog, false, false);
+  if (!db.ok()) return db.error();
+  std::set<std::string> known;
+  {
+    auto q = (*db)->prepare("SELECT path FROM volumes");
+    if (!q.ok()) return q.error();
+    for (;;) {
+      auto r = q->step();
+      if (!r.ok()) return r.error();
+      if (!*r) break;
+      known.insert(q->text(0));
+    }
+  }
+  std::vector<std::string> moved;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(paths.pool, ec)) {
+    if (e.path().extension() != ".vol" || known.count(e.path().string())) continue;
+    std::string orphans = paths.home + "/orphans";
+    RECALL_TRY(make_dir(orphans, 0700));
+    fs::rename(e.path(), orphans + "/" + e.path().filename().string(), ec);
+    if (ec) return make_error(ErrorKind::Io, "cannot move " + e.path().string() + " aside: " + ec.message());
+    moved.push_back(e.path().filename().string());
+  }
+  return moved;
+}
+
+}  // namespace recall::daemon

@@ -1,0 +1,20 @@
+// Getting a recalld home ready: folders with the right modes, the catalog migrated, and
+// volume files left by killed imports moved aside.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "catalogd/daemon/api.h"
+
+namespace recall::daemon {
+
+// Creates HOME (0711: others may reach the socket, nothing else).
+Status ensure_home_dir(const DaemonPaths& paths);
+// Under the daemon lock: creates HOME/pool (0700) and the catalog, and migrates its schema.
+Status prepare_home(const DaemonPaths& paths);
+// Moves HOME/pool/*.vol files the catalog does not know (written by an import that was
+// killed before it committed) to HOME/orphans/, where an admin may delete them. Returns their names.
+Result<std::vector<std::string>> set_aside_orphan_volumes(const DaemonPaths& paths);
+
+}  // namespace recall::daemon

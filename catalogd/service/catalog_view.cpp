@@ -1,0 +1,185 @@
+#include "catalogd/service/catalog_view.h"
+
+#include "catalogd/store/schema.h"
+#include "common/paths.h"
+
+namespace recall::service {
+
+Result<std::vector<store::HostRow>> CatalogView::hosts() { return r_.hosts(); }
+
+Result<store::HostRow> CatalogView::host(const std::string& name) {
+  auto h = r_.host(name);
+  if (!h.ok()) return h.error();
+  if (!*h) return make_error(ErrorKind::NotFound, "no host '" + name + "' in the catalog (see: recall hosts)");
+  return **h;
+}
+
+Result<std::vector<store::PointRow>> CatalogView::points(const std::string& name) {
+  auto h = host(name);
+  if (!h.ok()) return h.error();
+  return r_.points(h->id);
+}
+
+Result<store::PointRow> CatalogView::point(const store::HostRow& h, UnixTime at) {
+  auto p = r_.point_at(h.id, at);
+  if (!p.ok()) return p.error();
+  if (!*p)
+    return make_error(ErrorKind::NotFound, "host " + h.name + " has no point at or before " + format_utc(at) +
+                                               " (its first is " + format_utc(h.first_at) + ")");
+  return **p;
+}
+
+Result<bool> CatalogView::may_search_dir(std::int64_t node_id, std::int64_t seq) {
+  auto key = std::make_pair(node_id, seq);
+  if (auto it = dir_search_cache_.find(key); it != dir_search_cache_.end()) return it->second;
+  auto v = r_.version_at(node_id, seq);
+  if (!v.ok()) return v.error();
+  bool ok = *v && is_dir((*v)->meta) && permits(who_, (*v)->meta, kExec, owners_);
+  if (dir_search_cache_.size() > 100000) dir_search_cache_.clear();
+  dir_search_cache_.emplace(key, ok);
+  return ok;
+}
+
+Result<bool> CatalogView::may(std::int64_t node_id, const FileMeta& meta, std::int64_t seq, int want) {
+  if (who_.is_root()) return true;
+  auto chain = r_.ancestors(node_id);
+  if (!chain.ok()) return chain.error();
+  for (std::int64_t dir : *chain) {
+    auto x = may_search_dir(dir, seq);
+    if (!x.ok()) return x.error();
+    if (!*x) return false;
+  }
+  return permits(who_, meta, want, owners_);
+}
+
+Result<Resolved> CatalogView::resolve(const std::string& host_name, UnixTime at, const std::string& path,
+                                      int want) {
+  auto parts = split_point_path(path);
+  if (!parts.ok()) return parts.error();
+  auto h = host(host_name);
+  if (!h.ok()) return h.error();
+  auto p = point(*h, at);
+  if (!p.ok()) return p.error();
+  Resolved res{*h, *p, join_point_path(*parts), h->root_node, {}};
+  auto root = r_.version_at(h->root_node, p->seq);
+  if (!root.ok()) return root.error();
+  if (!*root) return make_error(ErrorKind::NotFound, "point " + format_utc(p->at) + " of " + host_name + " is empty");
+  res.version = **root;
+  std::string walked;
+  for (const auto& name : *parts) {
+    if (!is_dir(res.version.meta))
+      return make_error(ErrorKind::NotFound, host_name + ":" + walked + " is not a directory");
+    if (!permits(who_, res.version.meta, kExec, owners_))
+      return make_error(ErrorKind::Denied, "permission denied: " + host_name + ":" + (walked.empty() ? "/" : walked) +
+                                               " (you could not enter it on " + host_name + " either)");
+    walked += "/" + name;
+    auto child = r_.child_at(res.node_id, name, p->seq);
+    if (!child.ok()) return child.error();
+    if (!*child)
+      return make_error(ErrorKind::NotFound, "no " + escape_for_display(walked) + " on " + host_name + " at " +
+                                                 format_utc(p->at));
+    res.node_id = (*child)->version.node_id;
+    res.version = std::move((*child)->version);
+  }
+  if (want && !permits(who_, res.version.meta, want, owners_))
+    return make_error(ErrorKind::Denied, "permission denied: " + host_name + ":" + escape_for_display(res.path));
+  return res;
+}
+
+Result<std::vector<ListedEntry>> CatalogView::list(const Resolved& dir) {
+  if (!is_dir(dir.version.meta))
+    return make_error(ErrorKind::Invalid, dir.host.name + ":" + dir.path + " is not a directory");
+  if (!permits(who_, dir.version.meta, kRead, owners_))
+    return make_error(ErrorKind::Denied, "permission denied: cannot list " + dir.host.name + ":" + dir.path);
+  bool searchable = permits(who_, dir.version.meta, kExec, owners_);
+  auto children = r_.children_at(dir.node_id, dir.point.seq);
+  if (!children.ok()) return children.error();
+  std::vector<ListedEntry> out;
+  out.reserve(children->size());
+  for (auto& c : *children) out.push_back({std::move(c.name), std::move(c.version), searchable});
+  return out;
+}
+
+Result<const std::vector<store::PointRow>*> CatalogView::host_points(std::int64_t host_id) {
+  auto it = points_cache_.find(host_id);
+  if (it == points_cache_.end()) {
+    auto pts = r_.points(host_id);
+    if (!pts.ok()) return pts.error();
+    it = points_cache_.emplace(host_id, std::move(*pts)).first;
+  }
+  return &it->second;
+}
+
+namespace {
+// Points of a host are numbered 1..n in order, so seq indexes the vector.
+UnixTime at_of(const std::vector<store::PointRow>& pts, std::int64_t seq) {
+  if (pts.empty()) return 0;
+  if (seq < 1) seq = 1;
+  if (seq > static_cast<std::int64_t>(pts.size())) seq = static_cast<std::int64_t>(pts.size());
+  return pts[static_cast<std::size_t>(seq - 1)].at;
+}
+}  // namespace
+
+Result<std::vector<VersionInfo>> CatalogView::versions(const std::string& host_name, const std::string& path) {
+  // Reaching the path in the newest point that has it would miss deleted files, so walk the
+  // node tree (all names ever seen) and judge each version at its own points.
+  auto parts = split_point_path(path);
+  if (!parts.ok()) return parts.error();
+  auto h = host(host_name);
+  if (!h.ok()) return h.error();
+  std::int64_t node = h->root_node;
+  for (const auto& name : *parts) {
+    auto child = r_.child_node(node, name);
+    if (!child.ok()) return child.error();
+    if (!*child) return make_error(ErrorKind::NotFound, "no " + escape_for_display(path) + " on " + host_name + " at any point");
+    node = **child;
+  }
+  auto all = r_.versions_of(node);
+  if (!all.ok()) return all.error();
+  auto pts = host_points(h->id);
+  if (!pts.ok()) return pts.error();
+  std::int64_t newest = static_cast<std::int64_t>((*pts)->size());
+  std::vector<VersionInfo> out;
+  bool any_denied = false;
+  for (auto& v : *all) {
+    std::int64_t last = std::min(v.to_seq, newest);
+    auto ok = may(node, v.meta, last, kRead);
+    if (!ok.ok()) return ok.error();
+    if (!*ok && last != v.from_seq) {
+      ok = may(node, v.meta, v.from_seq, kRead);
+      if (!ok.ok()) return ok.error();
+    }
+    if (!*ok) {
+      any_denied = true;
+      continue;
+    }
+    VersionInfo info;
+    info.first_at = at_of(**pts, v.from_seq);
+    info.last_at = at_of(**pts, last);
+    info.points = last - v.from_seq + 1;
+    info.current = v.to_seq >= newest;
+    if (v.content_id) {
+      auto c = r_.content(v.content_id);
+      if (!c.ok()) return c.error();
+      info.sha256 = to_hex(c->sha);
+    }
+    info.version = std::move(v);
+    out.push_back(std::move(info));
+  }
+  if (out.empty() && any_denied)
+    return make_error(ErrorKind::Denied, "permission denied: " + host_name + ":" + escape_for_display(path));
+  return out;
+}
+
+Result<std::vector<store::ChunkLocation>> CatalogView::chunks_of(const store::VersionRow& file) {
+  if (file.meta.type != FileType::Regular || file.content_id == 0) return std::vector<store::ChunkLocation>{};
+  return r_.chunk_locations(file.content_id);
+}
+
+Result<store::ContentRow> CatalogView::content_of(const store::VersionRow& file) {
+  if (file.meta.type != FileType::Regular || file.content_id == 0)
+    return store::ContentRow{0, sha256(std::string_view()), 0};
+  return r_.content(file.content_id);
+}
+
+}  // namespace recall::service

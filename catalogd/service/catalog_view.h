@@ -1,0 +1,104 @@
+// What one caller may see of the catalog. Every query a front end makes goes through here,
+// and every access decision here is delegated to auth/ (may_access_path / permits).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/access.h"
+#include "auth/identity.h"
+#include "auth/owner_map.h"
+#include "catalogd/store/catalog_reader.h"
+
+namespace recall::service {
+
+struct Resolved {
+  store::HostRow host;
+  store::PointRow point;
+  std::string path;
+  std::int64_t node_id = 0;
+  store::VersionRow version;
+};
+
+struct ListedEntry {
+  std::string name;
+  store::VersionRow version;
+  bool meta_visible = true;  // false when the caller may read the directory but not search it
+};
+
+struct VersionInfo {
+  store::VersionRow version;
+  UnixTime first_at = 0;  // the point where this version appeared
+  UnixTime last_at = 0;   // the newest point where it is still valid
+  std::int64_t points = 0;  // how many points hold it
+  std::string sha256;      // hex, regular files only
+  bool current = false;    // still valid in the host's newest point
+};
+
+struct SearchQuery {
+  std::string text;
+  std::string host;             // "" = all hosts
+  std::optional<FileType> type;
+  std::size_t limit = 50;
+  std::size_t offset = 0;
+};
+
+struct SearchHit {
+  std::string host;
+  std::string path;
+  std::string name;
+  store::VersionRow version;
+  UnixTime at = 0;        // a point where the caller may restore it (the newest such point)
+  UnixTime first_at = 0;  // where this version first appeared
+  int match = 0;          // 0 exact name, 1 name prefix, 2 substring / pattern
+};
+
+struct SearchResult {
+  std::vector<SearchHit> hits;
+  std::size_t total = 0;       // hits the caller may see (exact unless total_is_estimate)
+  bool total_is_estimate = false;
+  std::string mode;            // "substring", "short", "glob" or "path": how the query was run
+};
+
+class CatalogView {
+ public:
+  CatalogView(store::CatalogReader& reader, const Identity& who, OwnerMap& owners)
+      : r_(reader), who_(who), owners_(owners) {}
+
+  Result<std::vector<store::HostRow>> hosts();
+  Result<store::HostRow> host(const std::string& name);
+  Result<std::vector<store::PointRow>> points(const std::string& host);
+  Result<store::PointRow> point(const store::HostRow& host, UnixTime at);
+
+  // Walks `path` in the point chosen by (host, at): search (x) on every directory on the
+  // way, then `want` on the target (0 = only reach it). Denied as soon as a directory
+  // cannot be searched, whether or not the name exists, exactly as on the host.
+  Result<Resolved> resolve(const std::string& host, UnixTime at, const std::string& path, int want);
+  // Needs read on the directory; children's metadata only when it may also be searched.
+  Result<std::vector<ListedEntry>> list(const Resolved& dir);
+  // Every distinct version of a path the caller may read, oldest first.
+  Result<std::vector<VersionInfo>> versions(const std::string& host, const std::string& path);
+  Result<SearchResult> search(const SearchQuery& q);
+
+  Result<std::vector<store::ChunkLocation>> chunks_of(const store::VersionRow& file);
+  Result<store::ContentRow> content_of(const store::VersionRow& file);
+
+  const Identity& who() const { return who_; }
+
+ private:
+  // May the caller read `node` at point `seq` of its host (x on ancestors, want on node)?
+  Result<bool> may(std::int64_t node_id, const FileMeta& meta, std::int64_t seq, int want);
+  Result<bool> may_search_dir(std::int64_t node_id, std::int64_t seq);
+  Result<const std::vector<store::PointRow>*> host_points(std::int64_t host_id);
+
+  store::CatalogReader& r_;
+  const Identity& who_;
+  OwnerMap& owners_;
+  std::map<std::pair<std::int64_t, std::int64_t>, bool> dir_search_cache_;  // (node, seq) -> x
+  std::map<std::int64_t, std::vector<store::PointRow>> points_cache_;
+  std::map<std::int64_t, std::string> host_names_;
+};
+
+}  // namespace recall::service

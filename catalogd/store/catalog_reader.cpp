@@ -1,0 +1,286 @@
+#include "catalogd/store/catalog_reader.h"
+
+#include "catalogd/store/meta_codec.h"
+#include "catalogd/store/schema.h"
+
+namespace recall::store {
+
+VersionRow read_version(const Stmt& s, int c) {
+  VersionRow v;
+  v.id = s.i64(c + 0);
+  v.node_id = s.i64(c + 1);
+  v.from_seq = s.i64(c + 2);
+  v.to_seq = s.i64(c + 3);
+  std::string type = s.text(c + 4);
+  v.meta.type = type_from_code(type.empty() ? 'f' : type[0]);
+  v.meta.mode = static_cast<std::uint32_t>(s.i64(c + 5));
+  v.meta.uid = static_cast<std::uint32_t>(s.i64(c + 6));
+  v.meta.gid = static_cast<std::uint32_t>(s.i64(c + 7));
+  v.meta.user = s.text(c + 8);
+  v.meta.group = s.text(c + 9);
+  v.meta.size = static_cast<std::uint64_t>(s.i64(c + 10));
+  v.meta.mtime_ns = s.i64(c + 11);
+  v.meta.ctime_ns = s.i64(c + 12);
+  v.meta.ino = static_cast<std::uint64_t>(s.i64(c + 13));
+  v.meta.nlink = static_cast<std::uint32_t>(s.i64(c + 14));
+  v.meta.rdev = static_cast<std::uint64_t>(s.i64(c + 15));
+  v.meta.link_target = s.text(c + 16);
+  v.content_id = s.i64(c + 17);
+  if (!s.is_null(c + 18)) decode_extra(s.text(c + 18), v.meta);
+  return v;
+}
+
+namespace {
+
+PointRow read_point(const Stmt& s) {
+  return PointRow{s.i64(0), s.i64(1), s.i64(2), s.i64(3), s.i64(4), s.text(5), s.text(6)};
+}
+
+constexpr const char* kPointCols =
+    "SELECT p.id, p.host_id, p.seq, p.at, p.set_id, b.kind, b.importer FROM points p "
+    "JOIN backup_sets b ON b.id = p.set_id ";
+
+#define RECALL_Q(name, sql) \
+  auto name##_r = db_.cached(sql); \
+  if (!name##_r.ok()) return name##_r.error(); \
+  auto& name = *name##_r
+
+}  // namespace
+
+Result<std::vector<HostRow>> CatalogReader::hosts() {
+  RECALL_Q(q, "SELECT h.id, h.name, h.root_node, count(p.id), min(p.at), max(p.at) FROM hosts h "
+              "JOIN points p ON p.host_id = h.id GROUP BY h.id ORDER BY h.name");
+  std::vector<HostRow> out;
+  for (;;) {
+    auto r = q->step();
+    if (!r.ok()) return r.error();
+    if (!*r) break;
+    out.push_back({q->i64(0), q->text(1), q->i64(2), q->i64(3), q->i64(4), q->i64(5)});
+  }
+  return out;
+}
+
+Result<std::optional<HostRow>> CatalogReader::host(const std::string& name) {
+  RECALL_Q(q, "SELECT h.id, h.name, h.root_node, count(p.id), min(p.at), max(p.at) FROM hosts h "
+              "JOIN points p ON p.host_id = h.id WHERE h.name = ?1 GROUP BY h.id");
+  q->bind(1, name);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return std::optional<HostRow>();
+  return std::optional<HostRow>(HostRow{q->i64(0), q->text(1), q->i64(2), q->i64(3), q->i64(4), q->i64(5)});
+}
+
+Result<std::vector<PointRow>> CatalogReader::points(std::int64_t host_id) {
+  static const std::string sql = std::string(kPointCols) + "WHERE p.host_id = ?1 ORDER BY p.seq";
+  RECALL_Q(q, sql.c_str());
+  q->bind(1, host_id);
+  std::vector<PointRow> out;
+  for (;;) {
+    auto r = q->step();
+    if (!r.ok()) return r.error();
+    if (!*r) break;
+    out.push_back(read_point(*q));
+  }
+  return out;
+}
+
+Result<std::optional<PointRow>> CatalogReader::point_at(std::int64_t host_id, UnixTime at) {
+  static const std::string sql =
+      std::string(kPointCols) + "WHERE p.host_id = ?1 AND p.at <= ?2 ORDER BY p.at DESC LIMIT 1";
+  RECALL_Q(q, sql.c_str());
+  q->bind(1, host_id).bind(2, at);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return std::optional<PointRow>();
+  return std::optional<PointRow>(read_point(*q));
+}
+
+Result<std::optional<PointRow>> CatalogReader::point_by_seq(std::int64_t host_id, std::int64_t seq) {
+  static const std::string sql = std::string(kPointCols) + "WHERE p.host_id = ?1 AND p.seq = ?2";
+  RECALL_Q(q, sql.c_str());
+  q->bind(1, host_id).bind(2, seq);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return std::optional<PointRow>();
+  return std::optional<PointRow>(read_point(*q));
+}
+
+Result<std::optional<VersionRow>> CatalogReader::version_at(std::int64_t node_id, std::int64_t seq) {
+  RECALL_Q(q, "SELECT " RECALL_VERSION_COLUMNS " FROM versions v WHERE v.node_id = ?1 AND v.from_seq <= ?2 "
+              "AND v.to_seq >= ?2 ORDER BY v.from_seq DESC LIMIT 1");
+  q->bind(1, node_id).bind(2, seq);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return std::optional<VersionRow>();
+  return std::optional<VersionRow>(read_version(*q));
+}
+
+Result<std::optional<std::int64_t>> CatalogReader::child_node(std::int64_t parent, const std::string& name) {
+  RECALL_Q(q, "SELECT n.id FROM nodes n JOIN names m ON m.id = n.name_id WHERE n.parent_id = ?1 AND m.name = ?2");
+  q->bind(1, parent).bind(2, name);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(q->i64(0));
+}
+
+Result<std::optional<Entry>> CatalogReader::child_at(std::int64_t parent, const std::string& name,
+                                                     std::int64_t seq) {
+  auto node = child_node(parent, name);
+  if (!node.ok()) return node.error();
+  if (!*node) return std::optional<Entry>();
+  auto v = version_at(**node, seq);
+  if (!v.ok()) return v.error();
+  if (!*v) return std::optional<Entry>();
+  return std::optional<Entry>(Entry{name, std::move(**v)});
+}
+
+Result<std::vector<Entry>> CatalogReader::children_at(std::int64_t parent, std::int64_t seq) {
+  RECALL_Q(q, "SELECT m.name, " RECALL_VERSION_COLUMNS " FROM nodes n JOIN names m ON m.id = n.name_id "
+              "JOIN versions v ON v.node_id = n.id WHERE n.parent_id = ?1 AND v.from_seq <= ?2 "
+              "AND v.to_seq >= ?2 ORDER BY m.name");
+  q->bind(1, parent).bind(2, seq);
+  std::vector<Entry> out;
+  for (;;) {
+    auto r = q->step();
+    if (!r.ok()) return r.error();
+    if (!*r) break;
+    out.push_back(Entry{q->text(0), read_version(*q, 1)});
+  }
+  return out;
+}
+
+Result<std::vector<VersionRow>> CatalogReader::versions_of(std::int64_t node_id) {
+  RECALL_Q(q, "SELECT " RECALL_VERSION_COLUMNS " FROM versions v WHERE v.node_id = ?1 ORDER BY v.from_seq");
+  q->bind(1, node_id);
+  std::vector<VersionRow> out;
+  for (;;) {
+    auto r = q->step();
+    if (!r.ok()) return r.error();
+    if (!*r) break;
+    out.push_back(read_version(*q));
+  }
+  return out;
+}
+
+Result<CatalogReader::NodeInfo> CatalogReader::node_info(std::int64_t node_id) {
+  if (auto it = node_cache_.find(node_id); it != node_cache_.end()) return it->second;
+  RECALL_Q(q, "SELECT n.parent_id, m.name FROM nodes n JOIN names m ON m.id = n.name_id WHERE n.id = ?1");
+  q->bind(1, node_id);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return make_error(ErrorKind::NotFound, "no catalog node " + std::to_string(node_id));
+  NodeInfo info{q->i64(0), q->text(1)};
+  if (node_cache_.size() > 200000) node_cache_.clear();  // bound memory on huge searches
+  node_cache_.emplace(node_id, info);
+  return info;
+}
+
+Result<std::vector<std::int64_t>> CatalogReader::ancestors(std::int64_t node_id) {
+  std::vector<std::int64_t> chain;
+  std::int64_t cur = node_id;
+  for (int depth = 0; depth < 4096; ++depth) {
+    auto info = node_info(cur);
+    if (!info.ok()) return info.error();
+    if (info->parent == 0) break;
+    chain.push_back(info->parent);
+    cur = info->parent;
+  }
+  return std::vector<std::int64_t>(chain.rbegin(), chain.rend());
+}
+
+Result<std::string> CatalogReader::node_name(std::int64_t node_id) {
+  auto info = node_info(node_id);
+  if (!info.ok()) return info.error();
+  return info->name;
+}
+
+Result<std::string> CatalogReader::node_path(std::int64_t node_id) {
+  auto chain = ancestors(node_id);
+  if (!chain.ok()) return chain.error();
+  std::string path;
+  for (std::size_t i = 1; i < chain->size(); ++i) {  // skip the root, whose name is ""
+    auto n = node_name((*chain)[i]);
+    if (!n.ok()) return n.error();
+    path += '/' + *n;
+  }
+  if (chain->empty()) return std::string("/");
+  auto n = node_name(node_id);
+  if (!n.ok()) return n.error();
+  return path + '/' + *n;
+}
+
+Result<ContentRow> CatalogReader::content(std::int64_t content_id) {
+  RECALL_Q(q, "SELECT id, sha256, size FROM contents WHERE id = ?1");
+  q->bind(1, content_id);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return make_error(ErrorKind::NotFound, "no content " + std::to_string(content_id));
+  ContentRow c{q->i64(0), {}, static_cast<std::uint64_t>(q->i64(2))};
+  auto b = q->blob(1);
+  if (b.size() == c.sha.size()) std::copy(b.begin(), b.end(), c.sha.begin());
+  return c;
+}
+
+Result<std::vector<ChunkLocation>> CatalogReader::chunk_locations(std::int64_t content_id) {
+  // The first copy of each chunk (copy 1 first); the tape bridge will choose among copies.
+  // SQLite takes the bare columns from the row holding min(l.copy): one location per chunk.
+  RECALL_Q(q, "SELECT c.sha256, c.size, vol.volser, vol.path, vol.kind, vol.state, l.offset, l.length, "
+              "min(l.copy) FROM content_chunks cc JOIN chunks c ON c.id = cc.chunk_id "
+              "JOIN locations l ON l.chunk_id = c.id JOIN volumes vol ON vol.id = l.volume_id "
+              "WHERE cc.content_id = ?1 GROUP BY cc.idx ORDER BY cc.idx");
+  q->bind(1, content_id);
+  std::vector<ChunkLocation> out;
+  std::uint64_t off = 0;
+  for (;;) {
+    auto r = q->step();
+    if (!r.ok()) return r.error();
+    if (!*r) break;
+    ChunkLocation l;
+    auto b = q->blob(0);
+    if (b.size() == l.sha.size()) std::copy(b.begin(), b.end(), l.sha.begin());
+    l.size = static_cast<std::uint64_t>(q->i64(1));
+    l.volser = q->text(2);
+    l.volume_path = q->text(3);
+    l.volume_kind = q->text(4);
+    l.volume_state = q->text(5);
+    l.offset = static_cast<std::uint64_t>(q->i64(6));
+    l.length = static_cast<std::uint32_t>(q->i64(7));
+    l.content_offset = off;
+    off += l.size;
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+Result<std::vector<BackupSetRow>> CatalogReader::backup_sets(int limit) {
+  RECALL_Q(q, "SELECT b.id, h.name, b.kind, b.importer, b.source, b.status, b.started, coalesce(b.ended, 0), "
+              "p.at, coalesce(b.stats, '{}') FROM backup_sets b JOIN hosts h ON h.id = b.host_id "
+              "LEFT JOIN points p ON p.set_id = b.id ORDER BY b.id DESC LIMIT ?1");
+  q->bind(1, limit);
+  std::vector<BackupSetRow> out;
+  for (;;) {
+    auto r = q->step();
+    if (!r.ok()) return r.error();
+    if (!*r) break;
+    BackupSetRow b{q->i64(0), q->text(1), q->text(2), q->text(3), q->text(4), q->text(5), q->i64(6), q->i64(7),
+                   {}, q->text(9)};
+    if (!q->is_null(8)) b.point_at = q->i64(8);
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+Result<CatalogReader::Totals> CatalogReader::totals() {
+  RECALL_Q(q, "SELECT (SELECT count(*) FROM hosts), (SELECT count(*) FROM points), "
+              "(SELECT count(*) FROM versions), (SELECT count(*) FROM nodes), (SELECT count(*) FROM names), "
+              "(SELECT count(*) FROM contents), (SELECT count(*) FROM chunks), "
+              "(SELECT coalesce(sum(size), 0) FROM contents), (SELECT coalesce(sum(size), 0) FROM chunks), "
+              "(SELECT coalesce(sum(length), 0) FROM locations), (SELECT count(*) FROM volumes)");
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  return Totals{q->i64(0), q->i64(1), q->i64(2), q->i64(3), q->i64(4), q->i64(5),
+                q->i64(6), q->i64(7), q->i64(8), q->i64(9), q->i64(10)};
+}
+
+}  // namespace recall::store

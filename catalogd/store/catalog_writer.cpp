@@ -1,0 +1,292 @@
+#include "catalogd/store/catalog_writer.h"
+
+#include <cstdio>
+
+#include "catalogd/store/meta_codec.h"
+#include "catalogd/store/schema.h"
+
+namespace recall::store {
+namespace {
+
+#define RECALL_W(name, sql) \
+  auto name##_r = db_->cached(sql); \
+  if (!name##_r.ok()) return name##_r.error(); \
+  auto& name = *name##_r
+
+Result<std::int64_t> host_id_for(Db& db, const std::string& host, bool create) {
+  auto q = db.cached("SELECT id FROM hosts WHERE name = ?1");
+  if (!q.ok()) return q.error();
+  (*q)->bind(1, host);
+  auto r = (*q)->step();
+  if (!r.ok()) return r.error();
+  if (*r) return (*q)->i64(0);
+  if (!create) return std::int64_t{0};
+  auto ins = db.cached("INSERT INTO hosts(name, created) VALUES (?1, strftime('%s','now'))");
+  if (!ins.ok()) return ins.error();
+  (*ins)->bind(1, host);
+  RECALL_TRY((*ins)->run());
+  return db.last_insert_id();
+}
+
+std::span<const std::uint8_t> bytes(const Digest& d) { return {d.data(), d.size()}; }
+
+}  // namespace
+
+Result<PointWriter> PointWriter::begin(Db& db, const PointSpec& spec) {
+  if (spec.host.empty() || spec.host.size() > 255 || spec.host.find('/') != std::string::npos ||
+      spec.host.front() == '.' || spec.host.front() == '@' || spec.host.find('\0') != std::string::npos)
+    return make_error(ErrorKind::Invalid, "host name '" + spec.host +
+                                              "' is not usable: it must be 1-255 bytes, without '/', not "
+                                              "starting with '.' or '@'");
+  auto txn = Transaction::begin(db);
+  if (!txn.ok()) return txn.error();
+  PointWriter w(db, std::move(*txn));
+  auto hid = host_id_for(db, spec.host, true);
+  if (!hid.ok()) return hid.error();
+  w.host_id_ = *hid;
+
+  {
+    auto q = db.cached("SELECT max(seq), max(at) FROM points WHERE host_id = ?1");
+    if (!q.ok()) return q.error();
+    (*q)->bind(1, w.host_id_);
+    auto r = (*q)->step();
+    if (!r.ok()) return r.error();
+    if (!(*q)->is_null(0)) {
+      UnixTime newest = (*q)->i64(1);
+      if (spec.at <= newest)
+        return make_error(ErrorKind::Conflict, "host " + spec.host + " already has a point at " +
+                                                   format_utc(newest) + "; a new point must be newer than " +
+                                                   "that (asked for " + format_utc(spec.at) + ")");
+      w.seq_ = (*q)->i64(0) + 1;
+    } else {
+      w.seq_ = 1;
+    }
+  }
+  w.kind_ = w.seq_ == 1 ? "full" : "incremental";
+  {
+    auto q = db.cached("INSERT INTO backup_sets(host_id, kind, importer, source, started, status) "
+                       "VALUES (?1, ?2, ?3, ?4, strftime('%s','now'), 'running')");
+    if (!q.ok()) return q.error();
+    (*q)->bind(1, w.host_id_).bind(2, w.kind_).bind(3, spec.importer).bind(4, spec.source);
+    RECALL_TRY((*q)->run());
+    w.set_id_ = db.last_insert_id();
+  }
+  {
+    auto q = db.cached("INSERT INTO points(host_id, seq, at, set_id) VALUES (?1, ?2, ?3, ?4)");
+    if (!q.ok()) return q.error();
+    (*q)->bind(1, w.host_id_).bind(2, w.seq_).bind(3, spec.at).bind(4, w.set_id_);
+    RECALL_TRY((*q)->run());
+  }
+  // The root node ("" under parent 0) exists once per host.
+  {
+    auto q = db.cached("SELECT root_node FROM hosts WHERE id = ?1");
+    if (!q.ok()) return q.error();
+    (*q)->bind(1, w.host_id_);
+    auto r = (*q)->step();
+    if (!r.ok()) return r.error();
+    w.root_node_ = (*q)->i64(0);
+  }
+  if (w.root_node_ == 0) {
+    auto nid = w.name_id("");
+    if (!nid.ok()) return nid.error();
+    auto q = db.cached("INSERT INTO nodes(host_id, parent_id, name_id) VALUES (?1, 0, ?2)");
+    if (!q.ok()) return q.error();
+    (*q)->bind(1, w.host_id_).bind(2, *nid);
+    RECALL_TRY((*q)->run());
+    w.root_node_ = db.last_insert_id();
+    auto u = db.cached("UPDATE hosts SET root_node = ?1 WHERE id = ?2");
+    if (!u.ok()) return u.error();
+    (*u)->bind(1, w.root_node_).bind(2, w.host_id_);
+    RECALL_TRY((*u)->run());
+  }
+  return w;
+}
+
+Result<std::int64_t> PointWriter::name_id(const std::string& name) {
+  if (auto it = name_cache_.find(name); it != name_cache_.end()) return it->second;
+  RECALL_W(q, "SELECT id FROM names WHERE name = ?1");
+  q->bind(1, name);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  std::int64_t id;
+  if (*r) {
+    id = q->i64(0);
+  } else {
+    RECALL_W(ins, "INSERT INTO names(name) VALUES (?1)");
+    ins->bind(1, name);
+    RECALL_TRY(ins->run());
+    id = db_->last_insert_id();
+    RECALL_W(fts, "INSERT INTO names_fts(rowid, name) VALUES (?1, ?2)");
+    fts->bind(1, id).bind(2, name);
+    RECALL_TRY(fts->run());
+  }
+  if (name_cache_.size() > 500000) name_cache_.clear();
+  name_cache_.emplace(name, id);
+  return id;
+}
+
+Result<std::int64_t> PointWriter::child_node(std::int64_t parent, const std::string& name) {
+  auto nid = name_id(name);
+  if (!nid.ok()) return nid.error();
+  RECALL_W(q, "SELECT id FROM nodes WHERE parent_id = ?1 AND name_id = ?2");
+  q->bind(1, parent).bind(2, *nid);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (*r) return q->i64(0);
+  RECALL_W(ins, "INSERT INTO nodes(host_id, parent_id, name_id) VALUES (?1, ?2, ?3)");
+  ins->bind(1, host_id_).bind(2, parent).bind(3, *nid);
+  RECALL_TRY(ins->run());
+  return db_->last_insert_id();
+}
+
+Result<std::unordered_map<std::string, VersionRow>> PointWriter::open_children(std::int64_t parent) {
+  RECALL_W(q, "SELECT m.name, " RECALL_VERSION_COLUMNS " FROM nodes n JOIN names m ON m.id = n.name_id "
+              "JOIN versions v ON v.node_id = n.id WHERE n.parent_id = ?1 AND v.to_seq = ?2");
+  q->bind(1, parent).bind(2, kOpenSeq);
+  std::unordered_map<std::string, VersionRow> out;
+  for (;;) {
+    auto r = q->step();
+    if (!r.ok()) return r.error();
+    if (!*r) break;
+    out.emplace(q->text(0), read_version(*q, 1));
+  }
+  return out;
+}
+
+Result<std::optional<VersionRow>> PointWriter::open_version(std::int64_t node_id) {
+  RECALL_W(q, "SELECT " RECALL_VERSION_COLUMNS " FROM versions v WHERE v.node_id = ?1 AND v.to_seq = ?2");
+  q->bind(1, node_id).bind(2, kOpenSeq);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return std::optional<VersionRow>();
+  return std::optional<VersionRow>(read_version(*q));
+}
+
+Status PointWriter::close_version(std::int64_t version_id) {
+  RECALL_W(q, "UPDATE versions SET to_seq = ?1 WHERE id = ?2");
+  q->bind(1, seq_ - 1).bind(2, version_id);
+  return q->run();
+}
+
+Status PointWriter::close_subtree(std::int64_t node_id) {
+  RECALL_W(q, "WITH RECURSIVE sub(id) AS (SELECT id FROM nodes WHERE parent_id = ?1 "
+              "UNION ALL SELECT n.id FROM nodes n JOIN sub ON n.parent_id = sub.id) "
+              "UPDATE versions SET to_seq = ?2 WHERE to_seq = ?3 AND node_id IN (SELECT id FROM sub)");
+  q->bind(1, node_id).bind(2, seq_ - 1).bind(3, kOpenSeq);
+  return q->run();
+}
+
+Result<std::int64_t> PointWriter::add_version(std::int64_t node_id, const FileMeta& m, std::int64_t content_id) {
+  RECALL_W(q, "INSERT INTO versions(node_id, from_seq, to_seq, type, mode, uid, gid, user, grp, size, mtime_ns, "
+              "ctime_ns, ino, nlink, rdev, target, content_id, extra) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+  char t = type_code(m.type);
+  q->bind(1, node_id).bind(2, seq_).bind(3, kOpenSeq).bind(4, std::string_view(&t, 1));
+  q->bind(5, m.mode).bind(6, m.uid).bind(7, m.gid).bind(8, m.user).bind(9, m.group);
+  q->bind(10, static_cast<std::int64_t>(m.size)).bind(11, m.mtime_ns).bind(12, m.ctime_ns);
+  q->bind(13, static_cast<std::int64_t>(m.ino)).bind(14, m.nlink).bind(15, static_cast<std::int64_t>(m.rdev));
+  if (m.type == FileType::Symlink) q->bind(16, m.link_target); else q->bind_null(16);
+  if (content_id) q->bind(17, content_id); else q->bind_null(17);
+  std::string extra = encode_extra(m);
+  if (extra.empty()) q->bind_null(18); else q->bind(18, extra);
+  RECALL_TRY(q->run());
+  return db_->last_insert_id();
+}
+
+Result<std::optional<std::int64_t>> PointWriter::find_content(const Digest& sha) {
+  RECALL_W(q, "SELECT id FROM contents WHERE sha256 = ?1");
+  q->bind_blob(1, bytes(sha));
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(q->i64(0));
+}
+
+Result<std::int64_t> PointWriter::add_content(const Digest& sha, std::uint64_t size,
+                                              const std::vector<std::int64_t>& chunk_ids) {
+  RECALL_W(q, "INSERT INTO contents(sha256, size) VALUES (?1, ?2)");
+  q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size));
+  RECALL_TRY(q->run());
+  std::int64_t id = db_->last_insert_id();
+  RECALL_W(cc, "INSERT INTO content_chunks(content_id, idx, chunk_id) VALUES (?1, ?2, ?3)");
+  for (std::size_t i = 0; i < chunk_ids.size(); ++i) {
+    cc->bind(1, id).bind(2, static_cast<std::int64_t>(i)).bind(3, chunk_ids[i]);
+    RECALL_TRY(cc->run());
+    cc->reset();
+  }
+  return id;
+}
+
+Result<std::optional<std::int64_t>> PointWriter::find_chunk(const Digest& sha) {
+  RECALL_W(q, "SELECT id FROM chunks WHERE sha256 = ?1");
+  q->bind_blob(1, bytes(sha));
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(q->i64(0));
+}
+
+Result<std::int64_t> PointWriter::add_chunk(const Digest& sha, std::uint64_t size, std::int64_t volume_id,
+                                            std::uint64_t offset, std::uint32_t length, int codec) {
+  RECALL_W(q, "INSERT INTO chunks(sha256, size) VALUES (?1, ?2)");
+  q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size));
+  RECALL_TRY(q->run());
+  std::int64_t id = db_->last_insert_id();
+  RECALL_W(l, "INSERT INTO locations(chunk_id, volume_id, copy, offset, length, codec) VALUES (?1, ?2, 1, ?3, ?4, ?5)");
+  l->bind(1, id).bind(2, volume_id).bind(3, static_cast<std::int64_t>(offset)).bind(4, length).bind(5, codec);
+  RECALL_TRY(l->run());
+  return id;
+}
+
+Result<std::int64_t> PointWriter::add_volume(const std::string& volser, const std::string& kind,
+                                             const std::string& path) {
+  RECALL_W(q, "INSERT INTO volumes(volser, kind, path, created) VALUES (?1, ?2, ?3, strftime('%s','now'))");
+  q->bind(1, volser).bind(2, kind).bind(3, path);
+  RECALL_TRY(q->run());
+  return db_->last_insert_id();
+}
+
+Status PointWriter::set_volume_bytes(std::int64_t volume_id, std::uint64_t bytes) {
+  RECALL_W(q, "UPDATE volumes SET bytes = ?1 WHERE id = ?2");
+  q->bind(1, static_cast<std::int64_t>(bytes)).bind(2, volume_id);
+  return q->run();
+}
+
+Status PointWriter::commit(const std::string& stats_json) {
+  RECALL_W(q, "UPDATE backup_sets SET status = 'complete', ended = strftime('%s','now'), stats = ?1 WHERE id = ?2");
+  q->bind(1, stats_json).bind(2, set_id_);
+  RECALL_TRY(q->run());
+  return txn_.commit();
+}
+
+Status record_failed_set(Db& db, const PointSpec& spec, const std::string& status, const std::string& stats_json) {
+  auto txn = Transaction::begin(db);
+  if (!txn.ok()) return txn.error();
+  auto hid = host_id_for(db, spec.host, true);
+  if (!hid.ok()) return hid.error();
+  auto q = db.cached("INSERT INTO backup_sets(host_id, kind, importer, source, started, ended, status, stats) "
+                     "VALUES (?1, 'none', ?2, ?3, strftime('%s','now'), strftime('%s','now'), ?4, ?5)");
+  if (!q.ok()) return q.error();
+  (*q)->bind(1, *hid).bind(2, spec.importer).bind(3, spec.source).bind(4, status).bind(5, stats_json);
+  RECALL_TRY((*q)->run());
+  return txn->commit();
+}
+
+Result<std::string> next_volser(Db& db, const std::string& prefix,
+                                const std::function<bool(const std::string&)>& taken) {
+  auto q = db.cached("SELECT max(volser) FROM volumes WHERE volser LIKE ?1 || '%'");
+  if (!q.ok()) return q.error();
+  (*q)->bind(1, prefix);
+  auto r = (*q)->step();
+  if (!r.ok()) return r.error();
+  long n = 0;
+  if (!(*q)->is_null(0)) n = std::strtol((*q)->text(0).c_str() + prefix.size(), nullptr, 10);
+  for (long k = n + 1; k < n + 100000; ++k) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s%06ld", prefix.c_str(), k);
+    if (!taken(buf)) return std::string(buf);
+  }
+  return make_error(ErrorKind::Conflict, "no free volume serial with prefix " + prefix);
+}
+
+}  // namespace recall::store

@@ -1,0 +1,76 @@
+// Writes one new point of one host inside a single transaction: the whole import becomes
+// visible at commit, or not at all (a failed or killed import leaves the catalog as before).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "catalogd/store/catalog_reader.h"
+#include "catalogd/store/rows.h"
+#include "catalogd/store/sqlite.h"
+
+namespace recall::store {
+
+struct PointSpec {
+  std::string host;
+  UnixTime at = 0;
+  std::string importer;  // dir | tar | ...
+  std::string source;    // what was imported, for the history
+};
+
+class PointWriter {
+ public:
+  // Starts the transaction, creates the host on first use, refuses a point that is not
+  // newer than the host's newest (Conflict) and allocates the new point's sequence number.
+  static Result<PointWriter> begin(Db& db, const PointSpec& spec);
+  PointWriter(PointWriter&&) = default;
+
+  std::int64_t root_node() const { return root_node_; }
+  std::int64_t seq() const { return seq_; }
+  bool first_point() const { return seq_ == 1; }
+  const std::string& kind() const { return kind_; }
+  Db& db() { return *db_; }
+
+  Result<std::int64_t> child_node(std::int64_t parent, const std::string& name);
+  // Versions still open (valid in the previous point) under a directory node, by name.
+  Result<std::unordered_map<std::string, VersionRow>> open_children(std::int64_t parent);
+  Result<std::optional<VersionRow>> open_version(std::int64_t node_id);
+  // Ends a version's validity at the previous point (the path changed or was deleted).
+  Status close_version(std::int64_t version_id);
+  // Ends every open version below a directory node (a directory was deleted).
+  Status close_subtree(std::int64_t node_id);
+  Result<std::int64_t> add_version(std::int64_t node_id, const FileMeta& meta, std::int64_t content_id);
+
+  Result<std::optional<std::int64_t>> find_content(const Digest& sha);
+  Result<std::int64_t> add_content(const Digest& sha, std::uint64_t size, const std::vector<std::int64_t>& chunk_ids);
+  Result<std::optional<std::int64_t>> find_chunk(const Digest& sha);
+  Result<std::int64_t> add_chunk(const Digest& sha, std::uint64_t size, std::int64_t volume_id,
+                                 std::uint64_t offset, std::uint32_t length, int codec);
+  Result<std::int64_t> add_volume(const std::string& volser, const std::string& kind, const std::string& path);
+  Status set_volume_bytes(std::int64_t volume_id, std::uint64_t bytes);
+
+  // Records the summary and commits. The caller must have made volume data durable first.
+  Status commit(const std::string& stats_json);
+
+ private:
+  PointWriter(Db& db, Transaction txn) : db_(&db), txn_(std::move(txn)) {}
+  Result<std::int64_t> name_id(const std::string& name);
+  Db* db_;
+  Transaction txn_;
+  std::int64_t host_id_ = 0, root_node_ = 0, seq_ = 0, set_id_ = 0;
+  std::string kind_;
+  std::unordered_map<std::string, std::int64_t> name_cache_;
+};
+
+// Records a run that did not produce a point (failed or cancelled), in its own transaction.
+Status record_failed_set(Db& db, const PointSpec& spec, const std::string& status, const std::string& stats_json);
+
+// The next free volser with a prefix ("D" for disk pool: D000001, D000002, ...) that the
+// catalog does not know and `taken` does not claim.
+Result<std::string> next_volser(Db& db, const std::string& prefix,
+                                const std::function<bool(const std::string&)>& taken);
+
+}  // namespace recall::store

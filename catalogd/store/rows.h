@@ -1,0 +1,75 @@
+// Plain rows returned by the catalog store.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/file_meta.h"
+#include "common/sha256.h"
+#include "common/time.h"
+
+namespace recall::store {
+
+struct HostRow {
+  std::int64_t id = 0;
+  std::string name;
+  std::int64_t root_node = 0;
+  std::int64_t points = 0;
+  UnixTime first_at = 0;
+  UnixTime last_at = 0;
+};
+
+struct PointRow {
+  std::int64_t id = 0;
+  std::int64_t host_id = 0;
+  std::int64_t seq = 0;
+  UnixTime at = 0;
+  std::int64_t set_id = 0;
+  std::string kind;      // of its backup set: full | incremental
+  std::string importer;  // dir | tar | ...
+};
+
+struct VersionRow {
+  std::int64_t id = 0;
+  std::int64_t node_id = 0;
+  std::int64_t from_seq = 0;
+  std::int64_t to_seq = 0;
+  FileMeta meta;
+  std::int64_t content_id = 0;  // 0 unless a regular file
+};
+
+struct Entry {  // a child in a directory at one point
+  std::string name;
+  VersionRow version;
+};
+
+struct ChunkLocation {
+  Digest sha{};
+  std::uint64_t size = 0;            // plain bytes
+  std::uint64_t content_offset = 0;  // where this chunk starts within the file
+  std::string volser;
+  std::string volume_path;
+  std::string volume_kind;  // disk | tape
+  std::string volume_state;
+  std::uint64_t offset = 0;
+  std::uint32_t length = 0;
+};
+
+struct ContentRow {
+  std::int64_t id = 0;
+  Digest sha{};
+  std::uint64_t size = 0;
+};
+
+struct BackupSetRow {
+  std::int64_t id = 0;
+  std::string host;
+  std::string kind, importer, source, status;
+  UnixTime started = 0, ended = 0;
+  std::optional<UnixTime> point_at;
+  std::string stats;  // JSON
+};
+
+}  // namespace recall::store

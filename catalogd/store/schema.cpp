@@ -1,0 +1,134 @@
+#include "catalogd/store/schema.h"
+
+#include <string>
+
+namespace recall::store {
+namespace {
+
+// Migration N takes the schema from version N-1 to N. Never edit a released migration;
+// append a new one.
+const char* const kMigrations[] = {
+    // 1: the spine.
+    R"sql(
+CREATE TABLE hosts(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  root_node INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL);
+
+CREATE TABLE volumes(
+  id INTEGER PRIMARY KEY,
+  volser TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('disk', 'tape')),
+  path TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'online',
+  bytes INTEGER NOT NULL DEFAULT 0,   -- committed length: bytes past it are reclaimable
+  created INTEGER NOT NULL);
+
+-- One run of a backup (or an import from another tool). Failed runs are kept for history.
+CREATE TABLE backup_sets(
+  id INTEGER PRIMARY KEY,
+  host_id INTEGER NOT NULL REFERENCES hosts(id),
+  kind TEXT NOT NULL,                 -- full | incremental
+  importer TEXT NOT NULL,             -- dir | tar | restic | manifest | scan
+  source TEXT NOT NULL,
+  started INTEGER NOT NULL,
+  ended INTEGER,
+  status TEXT NOT NULL,               -- complete | failed | cancelled
+  retention_until INTEGER,
+  stats TEXT);                        -- JSON summary of the run
+
+CREATE TABLE points(
+  id INTEGER PRIMARY KEY,
+  host_id INTEGER NOT NULL REFERENCES hosts(id),
+  seq INTEGER NOT NULL,               -- 1, 2, 3... per host, in time order
+  at INTEGER NOT NULL,                -- Unix seconds, UTC
+  set_id INTEGER NOT NULL REFERENCES backup_sets(id),
+  UNIQUE (host_id, seq),
+  UNIQUE (host_id, at));
+
+-- Every distinct file name once; the search index covers it.
+CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE VIRTUAL TABLE names_fts USING fts5(name, content='names', content_rowid='id',
+                                          tokenize='trigram');
+
+-- The directory tree of each host: one node per path ever seen, whatever its versions.
+CREATE TABLE nodes(
+  id INTEGER PRIMARY KEY,
+  host_id INTEGER NOT NULL,
+  parent_id INTEGER NOT NULL,         -- 0 for a host's root
+  name_id INTEGER NOT NULL);
+CREATE UNIQUE INDEX nodes_by_parent ON nodes(parent_id, name_id);
+CREATE INDEX nodes_by_name ON nodes(name_id);
+
+CREATE TABLE contents(
+  id INTEGER PRIMARY KEY,
+  sha256 BLOB NOT NULL UNIQUE,
+  size INTEGER NOT NULL);
+
+CREATE TABLE chunks(
+  id INTEGER PRIMARY KEY,
+  sha256 BLOB NOT NULL UNIQUE,
+  size INTEGER NOT NULL);
+
+CREATE TABLE content_chunks(
+  content_id INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  chunk_id INTEGER NOT NULL,
+  PRIMARY KEY (content_id, idx)) WITHOUT ROWID;
+
+CREATE TABLE locations(
+  chunk_id INTEGER NOT NULL,
+  volume_id INTEGER NOT NULL REFERENCES volumes(id),
+  copy INTEGER NOT NULL DEFAULT 1,
+  offset INTEGER NOT NULL,            -- of the block header in the volume
+  length INTEGER NOT NULL,            -- header + payload bytes
+  codec INTEGER NOT NULL,
+  PRIMARY KEY (chunk_id, copy, volume_id)) WITHOUT ROWID;
+
+-- One state of one path, valid from point from_seq to to_seq of its host (kOpenSeq: still).
+CREATE TABLE versions(
+  id INTEGER PRIMARY KEY,
+  node_id INTEGER NOT NULL,
+  from_seq INTEGER NOT NULL,
+  to_seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  mode INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  gid INTEGER NOT NULL,
+  user TEXT NOT NULL,
+  grp TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  ctime_ns INTEGER NOT NULL,
+  ino INTEGER NOT NULL,
+  nlink INTEGER NOT NULL,
+  rdev INTEGER NOT NULL,
+  target TEXT,                        -- symlink target
+  content_id INTEGER,                 -- regular files
+  extra TEXT);                        -- JSON: xattrs and ACLs, NULL when none
+CREATE INDEX versions_by_node ON versions(node_id, from_seq);
+)sql",
+};
+
+}  // namespace
+
+Status migrate(Db& db) {
+  auto st = db.prepare("PRAGMA user_version");
+  if (!st.ok()) return st.error();
+  auto row = st->step();
+  if (!row.ok()) return row.error();
+  int version = static_cast<int>(st->i64(0));
+  if (version > kSchemaVersion)
+    return make_error(ErrorKind::Conflict, "catalog " + db.path() + " has schema version " +
+                                               std::to_string(version) + ", newer than this recalld (" +
+                                               std::to_string(kSchemaVersion) + "); upgrade Recall");
+  if (version == kSchemaVersion) return {};
+  auto txn = Transaction::begin(db);
+  if (!txn.ok()) return txn.error();
+  for (int v = version; v < kSchemaVersion; ++v) RECALL_TRY(db.exec(kMigrations[v]));
+  RECALL_TRY(db.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)));
+  return txn->commit();
+}
+
+}  // namespace recall::store

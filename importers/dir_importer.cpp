@@ -1,0 +1,470 @@
+#include "importers/dir_importer.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_map>
+
+#include "catalogd/store/catalog_writer.h"
+#include "common/paths.h"
+#include "importers/chunk_store.h"
+#include "importers/file_hasher.h"
+#include "importers/file_meta_reader.h"
+
+namespace recall::import {
+namespace {
+
+struct DevIno {
+  dev_t dev;
+  ino_t ino;
+  bool operator<(const DevIno& o) const { return dev != o.dev ? dev < o.dev : ino < o.ino; }
+};
+
+// A file waiting for its bytes to come back from the hash pool; hard links to the same
+// inode met meanwhile wait with it.
+struct PendingFile {
+  struct Link {
+    std::int64_t node;
+    FileMeta meta;
+    std::int64_t prev_version;  // 0 if the path is new
+  };
+  std::vector<Link> links;
+  std::vector<std::int64_t> chunk_ids;
+  std::string path;
+  std::optional<DevIno> link_key;  // set when other hard links may join
+};
+
+// Chunks stored by this import and not yet visible to the workers' connections.
+class StoredSet {
+ public:
+  void add(const Digest& d) {
+    std::lock_guard lk(mu_);
+    set_.insert(d);
+  }
+  bool has(const Digest& d) {
+    std::lock_guard lk(mu_);
+    return set_.count(d) != 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_set<Digest, DigestHash> set_;
+};
+
+class DirImport {
+ public:
+  DirImport(store::Db& db, const DirImportOptions& o, ImportProgress& p, const std::atomic<bool>& cancel)
+      : db_(db), o_(o), progress_(p), cancel_(cancel) {}
+
+  Result<DirImportReport> run();
+
+ private:
+  struct DirTask {
+    std::string real;   // path on this machine
+    std::string shown;  // path as recorded on the host
+    std::int64_t node;
+  };
+
+  Status record_ancestors(const std::vector<std::string>& parts, const std::string& source_root);
+  // Records `meta` for `node` unless the open version is unchanged; returns whether it was kept.
+  Result<bool> keep_or_replace(std::int64_t node, const std::optional<store::VersionRow>& prev, FileMeta meta,
+                               const std::string& real);
+  Status walk_dir(const DirTask& dir);
+  Status handle_entry(const DirTask& dir, const std::string& name, const struct stat& st,
+                      const std::optional<store::VersionRow>& prev, std::int64_t node,
+                      std::vector<DirTask>& subdirs);
+  Status drain(bool wait);
+  Status finish_file(std::uint64_t job, const HashBatch& b);
+  void skip(const std::string& path, const std::string& why) {
+    progress_.skipped++;
+    if (report_.skipped.size() < 10000) report_.skipped.push_back({path, why});
+  }
+  Result<std::int64_t> node_for(std::int64_t parent, const std::string& name,
+                                const std::optional<store::VersionRow>& prev) {
+    if (prev) return prev->node_id;
+    return writer_->child_node(parent, name);
+  }
+
+  store::Db& db_;
+  const DirImportOptions& o_;
+  ImportProgress& progress_;
+  const std::atomic<bool>& cancel_;
+  std::optional<store::PointWriter> writer_;
+  std::unique_ptr<ChunkStore> chunks_;
+  std::unique_ptr<HashPool> pool_;
+  StoredSet stored_;
+  FileMetaReader meta_reader_;
+  DirImportReport report_;
+  dev_t root_dev_ = 0;
+  std::set<DevIno> excluded_;
+  std::uint64_t next_job_ = 1;
+  std::unordered_map<std::uint64_t, PendingFile> pending_;
+  std::map<DevIno, std::uint64_t> link_jobs_;        // hard-linked inode -> its pending job
+  std::map<DevIno, std::int64_t> link_contents_;    // hard-linked inode -> content id
+  std::vector<DirTask> stack_;                       // directories still to walk, depth first
+};
+
+std::string join(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+Result<bool> DirImport::keep_or_replace(std::int64_t node, const std::optional<store::VersionRow>& prev,
+                                        FileMeta meta, const std::string& real) {
+  if (prev && unchanged(prev->meta, meta)) return true;
+  if (auto s = meta_reader_.add_extras(real, meta); !s.ok()) return s.error();
+  if (prev) RECALL_TRY(writer_->close_version(prev->id));
+  auto v = writer_->add_version(node, meta, 0);
+  if (!v.ok()) return v.error();
+  progress_.entries_changed++;
+  return false;
+}
+
+Status DirImport::record_ancestors(const std::vector<std::string>& parts, const std::string& source_root) {
+  // Ancestor i of the recorded root (0 = "/") takes its metadata from the matching ancestor
+  // of the source, or from "/" when the source is shallower: the point needs real modes and
+  // owners on every directory above the data, since access checks walk through them.
+  std::vector<std::string> src_parts;
+  {
+    auto sp = split_point_path(source_root);
+    if (!sp.ok()) return sp.error();
+    src_parts = *sp;
+  }
+  std::int64_t node = writer_->root_node();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    std::size_t up = parts.size() - i;  // how far above the source root this ancestor is
+    std::vector<std::string> sp(src_parts.begin(),
+                                src_parts.end() - static_cast<std::ptrdiff_t>(std::min(up, src_parts.size())));
+    std::string real = join_point_path(sp);
+    struct stat st {};
+    if (lstat(real.c_str(), &st) != 0) return io_error("cannot stat " + real, errno);
+    auto prev = writer_->open_version(node);
+    if (!prev.ok()) return prev.error();
+    auto kept = keep_or_replace(node, *prev, meta_reader_.from_stat(st), real);
+    if (!kept.ok()) return kept.error();
+    progress_.entries++;
+    // Anything else the previous point had beside the path being imported is gone now.
+    auto children = writer_->open_children(node);
+    if (!children.ok()) return children.error();
+    for (const auto& [name, v] : *children) {
+      if (name == parts[i]) continue;
+      RECALL_TRY(writer_->close_version(v.id));
+      if (is_dir(v.meta)) RECALL_TRY(writer_->close_subtree(v.node_id));
+      progress_.entries_deleted++;
+    }
+    auto child = writer_->child_node(node, parts[i]);
+    if (!child.ok()) return child.error();
+    node = *child;
+  }
+  return {};
+}
+
+Status DirImport::handle_entry(const DirTask& dir, const std::string& name, const struct stat& st,
+                               const std::optional<store::VersionRow>& prev, std::int64_t node,
+                               std::vector<DirTask>& subdirs) {
+  std::string real = join(dir.real, name);
+  std::string shown = join(dir.shown, name);
+  FileMeta meta = meta_reader_.from_stat(st);
+  if (meta.type == FileType::Regular) progress_.bytes_total += meta.size;
+
+  if (meta.type == FileType::Directory) {
+    auto kept = keep_or_replace(node, prev, meta, real);
+    if (!kept.ok()) return kept.error();
+    if (st.st_dev != root_dev_ && !o_.cross_filesystems) {
+      // A mount point: recorded as an empty directory unless asked to cross.
+      RECALL_TRY(writer_->close_subtree(node));
+      return {};
+    }
+    subdirs.push_back({real, shown, node});
+    return {};
+  }
+  if (meta.type != FileType::Regular) {
+    auto kept = keep_or_replace(node, prev, meta, real);
+    return kept.ok() ? Status{} : Status{kept.error()};
+  }
+  if (prev && unchanged(prev->meta, meta)) {
+    progress_.files_unchanged++;
+    return {};
+  }
+  if (auto s = meta_reader_.add_extras(real, meta); !s.ok()) {
+    skip(shown, s.error().message);
+    if (prev) {
+      RECALL_TRY(writer_->close_version(prev->id));
+      progress_.entries_deleted++;
+    }
+    return {};
+  }
+  std::int64_t prev_id = prev ? prev->id : 0;
+  DevIno key{st.st_dev, st.st_ino};
+  if (st.st_nlink > 1) {
+    if (auto it = link_contents_.find(key); it != link_contents_.end()) {
+      if (prev_id) RECALL_TRY(writer_->close_version(prev_id));
+      auto v = writer_->add_version(node, meta, it->second);
+      if (!v.ok()) return v.error();
+      progress_.entries_changed++;
+      return {};
+    }
+    if (auto it = link_jobs_.find(key); it != link_jobs_.end()) {
+      pending_[it->second].links.push_back({node, std::move(meta), prev_id});
+      return {};
+    }
+  }
+  std::uint64_t job = next_job_++;
+  PendingFile& pf = pending_[job];
+  pf.path = shown;
+  pf.links.push_back({node, std::move(meta), prev_id});
+  if (st.st_nlink > 1) {
+    link_jobs_[key] = job;
+    pf.link_key = key;
+  }
+  pool_->submit({job, real, st.st_ino});
+  return {};
+}
+
+Status DirImport::walk_dir(const DirTask& dir) {
+  int fd = ::open(dir.real.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR* d = fd >= 0 ? fdopendir(fd) : nullptr;
+  auto prev_children = writer_->open_children(dir.node);
+  if (!prev_children.ok()) {
+    if (d) closedir(d); else if (fd >= 0) ::close(fd);
+    return prev_children.error();
+  }
+  if (!d) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    skip(dir.shown + "/", std::string("cannot list: ") + std::strerror(err));
+    RECALL_TRY(writer_->close_subtree(dir.node));
+    return {};
+  }
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n == "." || n == "..") continue;
+    names.emplace_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<DirTask> subdirs;
+  Status result;
+  for (const auto& name : names) {
+    if (cancel_.load(std::memory_order_relaxed)) {
+      result = make_error(ErrorKind::Cancelled, "import cancelled");
+      break;
+    }
+    progress_.entries++;
+    struct stat st {};
+    auto prev_it = prev_children->find(name);
+    std::optional<store::VersionRow> prev;
+    if (prev_it != prev_children->end()) {
+      prev = std::move(prev_it->second);
+      prev_children->erase(prev_it);
+    }
+    if (fstatat(dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        excluded_.count({st.st_dev, st.st_ino})) {
+      if (errno == ENOENT || excluded_.count({st.st_dev, st.st_ino}) == 0)
+        skip(join(dir.shown, name), std::string("vanished during the backup"));
+      if (prev) {  // gone now: its validity ends
+        RECALL_TRY(writer_->close_version(prev->id));
+        if (is_dir(prev->meta)) RECALL_TRY(writer_->close_subtree(prev->node_id));
+        progress_.entries_deleted++;
+      }
+      continue;
+    }
+    if (prev && prev->meta.type != FileMeta{}.type && is_dir(prev->meta) != S_ISDIR(st.st_mode)) {
+      // A directory became a file or the reverse: end the old subtree first.
+      if (is_dir(prev->meta)) RECALL_TRY(writer_->close_subtree(prev->node_id));
+    }
+    auto node = node_for(dir.node, name, prev);
+    if (!node.ok()) { result = node.error(); break; }
+    if (auto s = handle_entry(dir, name, st, prev, *node, subdirs); !s.ok()) { result = s; break; }
+  }
+  closedir(d);
+  if (!result.ok()) return result;
+  for (const auto& [name, v] : *prev_children) {  // in the previous point, not in this one
+    RECALL_TRY(writer_->close_version(v.id));
+    if (is_dir(v.meta)) RECALL_TRY(writer_->close_subtree(v.node_id));
+    progress_.entries_deleted++;
+  }
+  RECALL_TRY(drain(false));
+  for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack_.push_back(std::move(*it));
+  return {};
+}
+
+Status DirImport::finish_file(std::uint64_t job, const HashBatch& b) {
+  auto it = pending_.find(job);
+  if (it == pending_.end()) return make_error(ErrorKind::Internal, "unknown import job");
+  PendingFile pf = std::move(it->second);
+  pending_.erase(it);
+  std::optional<DevIno> link_key = pf.link_key;
+  if (link_key) link_jobs_.erase(*link_key);
+  if (b.error) {
+    if (b.error->kind == ErrorKind::Cancelled) return *b.error;
+    skip(pf.path, b.error->message);
+    for (auto& l : pf.links)
+      if (l.prev_version) {
+        RECALL_TRY(writer_->close_version(l.prev_version));
+        progress_.entries_deleted++;
+      }
+    return {};
+  }
+  if (b.changed_while_reading && report_.warnings.size() < 10000)
+    report_.warnings.push_back(pf.path + ": changed while being read; recorded as read");
+  std::int64_t content_id;
+  auto known = chunks_->known_content(b.content);
+  if (!known.ok()) return known.error();
+  if (*known) {
+    content_id = **known;
+  } else {
+    auto c = chunks_->add_content(b.content, b.size, pf.chunk_ids);
+    if (!c.ok()) return c.error();
+    content_id = *c;
+  }
+  if (link_key) link_contents_[*link_key] = content_id;
+  for (auto& l : pf.links) {
+    // What was read is what is recorded: size and times from the open file.
+    l.meta.size = b.size;
+    l.meta.mtime_ns = b.mtime_ns;
+    l.meta.ctime_ns = b.ctime_ns;
+    if (l.prev_version) RECALL_TRY(writer_->close_version(l.prev_version));
+    auto v = writer_->add_version(l.node, l.meta, content_id);
+    if (!v.ok()) return v.error();
+    progress_.entries_changed++;
+  }
+  return {};
+}
+
+Status DirImport::drain(bool wait) {
+  HashBatch b;
+  // Without waiting, still block when too many files are in flight, to bound memory.
+  while (pool_->next(b, wait || pool_->outstanding() > 512)) {
+    auto it = pending_.find(b.job);
+    if (it == pending_.end()) return make_error(ErrorKind::Internal, "unknown import job");
+    for (const auto& c : b.chunks) {
+      auto id = chunks_->put(c, {});
+      if (!id.ok()) return id.error();
+      stored_.add(c.sha);
+      it->second.chunk_ids.push_back(*id);
+    }
+    if (b.done) RECALL_TRY(finish_file(b.job, b));
+  }
+  return {};
+}
+
+Result<DirImportReport> DirImport::run() {
+  auto started = std::chrono::steady_clock::now();
+  if (o_.source.empty() || o_.source.front() != '/')
+    return make_error(ErrorKind::Invalid, "import path '" + o_.source + "' must be absolute");
+  char resolved[PATH_MAX];
+  if (!realpath(o_.source.c_str(), resolved)) return io_error("cannot import " + o_.source, errno);
+  std::string source = resolved;
+  struct stat root_st {};
+  if (lstat(source.c_str(), &root_st) != 0) return io_error("cannot import " + source, errno);
+  if (!S_ISDIR(root_st.st_mode)) return make_error(ErrorKind::Invalid, "cannot import " + source + ": not a directory");
+  root_dev_ = root_st.st_dev;
+  for (const auto& ex : o_.exclude) {
+    struct stat st {};
+    if (stat(ex.c_str(), &st) == 0) excluded_.insert({st.st_dev, st.st_ino});
+  }
+  auto record = split_point_path(o_.record_as.empty() ? source : o_.record_as);
+  if (!record.ok()) return record.error();
+
+  auto w = store::PointWriter::begin(db_, {o_.host, o_.at, "dir", source});
+  if (!w.ok()) return w.error();
+  writer_.emplace(std::move(*w));
+  chunks_ = std::make_unique<ChunkStore>(*writer_, o_.pool_dir, progress_, o_.zstd_level);
+  int threads = o_.threads > 0 ? o_.threads : std::max(1u, std::thread::hardware_concurrency());
+  pool_ = std::make_unique<HashPool>(
+      threads, o_.chunker, o_.zstd_level,
+      [this]() -> ChunkKnown {
+        // Each worker asks its own read-only connection what earlier imports stored.
+        auto db = store::Db::open(o_.catalog_path, false, true);
+        std::shared_ptr<store::Db> conn(db.ok() ? std::move(*db).release() : nullptr);
+        return [this, conn](const Digest& d) {
+          if (stored_.has(d)) return true;
+          if (!conn) return false;
+          auto q = conn->cached("SELECT 1 FROM chunks WHERE sha256 = ?1");
+          if (!q.ok()) return false;
+          (*q)->bind_blob(1, {d.data(), d.size()});
+          auto r = (*q)->step();
+          return r.ok() && *r;
+        };
+      },
+      progress_, cancel_);
+
+  auto fail = [&](Error e) -> Result<DirImportReport> {
+    pool_.reset();
+    writer_.reset();  // rolls back
+    chunks_->discard();
+    return e;
+  };
+  if (auto s = record_ancestors(*record, source); !s.ok()) return fail(s.error());
+  // The recorded root itself.
+  {
+    std::int64_t node = writer_->root_node();
+    for (const auto& p : *record) {
+      auto c = writer_->child_node(node, p);
+      if (!c.ok()) return fail(c.error());
+      node = *c;
+    }
+    auto prev = writer_->open_version(node);
+    if (!prev.ok()) return fail(prev.error());
+    if (*prev && !is_dir((*prev)->meta)) {
+      if (auto s = writer_->close_version((*prev)->id); !s.ok()) return fail(s.error());
+      prev->reset();
+    }
+    auto kept = keep_or_replace(node, *prev, meta_reader_.from_stat(root_st), source);
+    if (!kept.ok()) return fail(kept.error());
+    progress_.entries++;
+    stack_.push_back({source, join_point_path(*record), node});
+  }
+  while (!stack_.empty()) {
+    DirTask d = std::move(stack_.back());
+    stack_.pop_back();
+    if (auto s = walk_dir(d); !s.ok()) return fail(s.error());
+  }
+  if (auto s = drain(true); !s.ok()) return fail(s.error());
+  if (cancel_) return fail(make_error(ErrorKind::Cancelled, "import cancelled"));
+  if (auto s = chunks_->finish(); !s.ok()) return fail(s.error());
+
+  report_.host = o_.host;
+  report_.at = o_.at;
+  report_.kind = writer_->kind();
+  report_.seq = writer_->seq();
+  report_.entries = progress_.entries;
+  report_.files_read = progress_.files_read;
+  report_.files_unchanged = progress_.files_unchanged;
+  report_.changed = progress_.entries_changed;
+  report_.deleted = progress_.entries_deleted;
+  report_.bytes_total = progress_.bytes_total;
+  report_.bytes_read = progress_.bytes_read;
+  report_.new_bytes = progress_.new_bytes;
+  report_.stored_bytes = progress_.stored_bytes;
+  report_.new_chunks = progress_.new_chunks;
+  report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  nlohmann::json stats = {{"entries", report_.entries},       {"files_read", report_.files_read},
+                          {"files_unchanged", report_.files_unchanged}, {"changed", report_.changed},
+                          {"deleted", report_.deleted},       {"bytes_total", report_.bytes_total},
+                          {"bytes_read", report_.bytes_read}, {"new_bytes", report_.new_bytes},
+                          {"stored_bytes", report_.stored_bytes}, {"skipped", report_.skipped.size()},
+                          {"seconds", report_.seconds}};
+  pool_.reset();
+  if (auto s = writer_->commit(stats.dump()); !s.ok()) return fail(s.error());
+  return report_;
+}
+
+}  // namespace
+
+Result<DirImportReport> import_dir(store::Db& db, const DirImportOptions& options, ImportProgress& progress,
+                                   const std::atomic<bool>& cancel) {
+  DirImport imp(db, options, progress, cancel);
+  return imp.run();
+}
+
+}  // namespace recall::import
