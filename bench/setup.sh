@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the spine benchmark needs on Debian 12: the dataset (linux-source) and the
+# peers (restic, plocate), plus rsync and GNU time. Idempotent; run as root (or via sudo).
+set -euo pipefail
+
+PACKAGES=(linux-source restic plocate rsync time python3 xz-utils)
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then exec sudo -E bash "$0" "$@"; fi
+  echo "bench/setup.sh: must run as root" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "bench/setup: all ${#PACKAGES[@]} packages present"
+else
+  echo "bench/setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+ls /usr/src/linux-source-*.tar.* >/dev/null
+echo "bench/setup: dataset tarball: $(ls /usr/src/linux-source-*.tar.*)"

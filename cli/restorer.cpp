@@ -1,0 +1,306 @@
+#include "cli/restorer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/paths.h"
+#include "common/sha256.h"
+
+namespace recall::cli {
+namespace {
+
+// Closes a descriptor when it goes out of scope.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string join_rel(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
+std::string join_host(const std::string& a, const std::string& b) { return a == "/" ? "/" + b : a + "/" + b; }
+
+}  // namespace
+
+Status Restorer::collect(const std::string& host_path, const std::string& rel, const nlohmann::json& meta) {
+  items_.push_back({rel, meta});
+  if (meta.value("type", "") == "file") total_bytes_ += meta.value("size", 0ull);
+  if (meta.value("type", "") != "dir") return {};
+  auto r = ctx_.api().get(target("/v1/ls", {{"host", o_.host}, {"at", o_.at}, {"path", host_path}}));
+  if (!r.ok()) {
+    if (r.error().kind == ErrorKind::Denied) {  // as on the host: what you cannot list is not restored
+      sum_.warnings.push_back("skipped " + host_path + ": " + r.error().message);
+      items_.back().meta["unlistable"] = true;
+      return {};
+    }
+    return r.error();
+  }
+  for (const auto& e : (*r)["entries"]) {
+    std::string name = raw_bytes(e, "name");
+    if (!is_safe_name(name))
+      return make_error(ErrorKind::Corrupt, "refusing unsafe name '" + escape_for_display(name) + "' in " + host_path);
+    if (!e.contains("mode")) {
+      sum_.warnings.push_back("skipped " + join_host(host_path, name) + ": no permission to search " + host_path);
+      continue;
+    }
+    RECALL_TRY(collect(join_host(host_path, name), join_rel(rel, name), e));
+  }
+  return {};
+}
+
+Result<std::string> Restorer::pick_name(int dirfd, const std::string& name, const std::string& shown, bool is_dir,
+                                        bool& skip, bool& replace) {
+  skip = replace = false;
+  struct stat st {};
+  if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) {
+      if (o_.dry_run) sum_.plan.push_back({{"action", "write"}, {"path", shown}});
+      return name;
+    }
+    return io_error("cannot check " + shown, errno);
+  }
+  if (is_dir && S_ISDIR(st.st_mode)) {  // existing directories are merged into
+    if (o_.dry_run) sum_.plan.push_back({{"action", "merge"}, {"path", shown}});
+    return name;
+  }
+  switch (o_.on_conflict) {
+    case OnConflict::Skip:
+      skip = true;
+      sum_.skipped++;
+      if (o_.dry_run) sum_.plan.push_back({{"action", "skip"}, {"path", shown}});
+      return name;
+    case OnConflict::Overwrite:
+      if (S_ISDIR(st.st_mode))
+        return make_error(ErrorKind::Conflict, shown + " exists and is a directory; not replacing it with a file");
+      replace = true;
+      sum_.replaced++;
+      if (o_.dry_run) sum_.plan.push_back({{"action", "replace"}, {"path", shown}});
+      return name;
+    case OnConflict::Rename:
+      for (int i = 1; i < 10000; ++i) {
+        std::string alt = name + ".recall-" + std::to_string(i);
+        if (fstatat(dirfd, alt.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+          sum_.renamed++;
+          if (o_.dry_run) sum_.plan.push_back({{"action", "rename"}, {"path", shown}, {"to", alt}});
+          return alt;
+        }
+      }
+      return make_error(ErrorKind::Conflict, "no free name for " + shown);
+  }
+  return name;
+}
+
+void Restorer::apply_meta(int dirfd, const std::string& name, const nlohmann::json& meta, bool is_link) {
+  if (root_) {
+    if (fchownat(dirfd, name.c_str(), meta.value("uid", 0u), meta.value("gid", 0u), AT_SYMLINK_NOFOLLOW) != 0)
+      sum_.warnings.push_back("cannot set owner of " + name + ": " + std::strerror(errno));
+  }
+  if (!is_link) {
+    unsigned mode = meta.value("mode", 0644u);
+    if (!root_ && (mode & (S_ISUID | S_ISGID))) {
+      mode &= ~static_cast<unsigned>(S_ISUID | S_ISGID);
+      if (meta.value("type", "") != "dir")
+        sum_.warnings.push_back("dropped setuid/setgid bits of " + name + " (only root may restore them)");
+    }
+    fchmodat(dirfd, name.c_str(), mode, 0);
+  }
+  std::int64_t ns = meta.value("mtime_ns", std::int64_t{0});
+  struct timespec ts[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)}};
+  utimensat(dirfd, name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+}
+
+Status Restorer::write_file(int dirfd, const std::string& final_name, bool replace, const Item& item,
+                            const std::string& host_path) {
+  std::string tmp = ".recall-tmp-" + std::to_string(getpid()) + "-" + final_name.substr(0, 100);
+  Fd fd(openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd.fd < 0) return io_error("cannot create a file in the destination for " + host_path, errno);
+  Sha256 hash;
+  std::uint64_t got = 0;
+  std::string expected;
+  auto s = ctx_.api().get_stream(
+      target("/v1/content", {{"host", o_.host}, {"at", o_.at}, {"path", host_path}}),
+      [&](std::span<const std::uint8_t> data) -> Status {
+        hash.update(data);
+        got += data.size();
+        sum_.bytes += data.size();
+        for (std::size_t off = 0; off < data.size();) {
+          ssize_t n = ::write(fd.fd, data.data() + off, data.size() - off);
+          if (n < 0) {
+            if (errno == EINTR) continue;
+            return io_error("cannot write " + host_path, errno);
+          }
+          off += static_cast<std::size_t>(n);
+        }
+        char line[160];
+        std::snprintf(line, sizeof line, "restoring  %s of %s  %llu files", human_size(sum_.bytes).c_str(),
+                      human_size(total_bytes_).c_str(), static_cast<unsigned long long>(sum_.files));
+        progress_.update(line);
+        return {};
+      },
+      [&](const auto& header) {
+        auto it = header.find("X-Recall-Sha256");
+        if (it != header.end()) expected = std::string(it->value());
+      });
+  auto cleanup = [&](Error e) -> Status {
+    unlinkat(dirfd, tmp.c_str(), 0);
+    return e;
+  };
+  if (!s.ok()) return cleanup(s.error());
+  std::string actual = to_hex(hash.finish());
+  if (got != item.meta.value("size", 0ull) || expected.empty() || actual != expected)
+    return cleanup(make_error(ErrorKind::Corrupt, host_path + ": restored bytes do not match the catalog's SHA-256; "
+                                                              "nothing was written"));
+  if (fsync(fd.fd) != 0) return cleanup(io_error("cannot flush " + host_path, errno));
+  apply_meta(dirfd, tmp, item.meta, false);
+  unsigned flags = replace ? 0 : RENAME_NOREPLACE;
+  if (renameat2(dirfd, tmp.c_str(), dirfd, final_name.c_str(), flags) != 0)
+    return cleanup(io_error("cannot put " + final_name + " in place", errno));
+  return {};
+}
+
+Status Restorer::restore_item(int parent_fd, const std::string& name, const Item& item, const std::string& host_path) {
+  const std::string type = item.meta.value("type", "");
+  std::string shown = o_.dest + (item.rel.empty() ? "" : "/" + item.rel);
+  bool skip = false, replace = false;
+  auto final_name = pick_name(parent_fd, name, shown, type == "dir", skip, replace);
+  if (!final_name.ok()) return final_name.error();
+  if (skip || o_.dry_run) {
+    if (type == "file") sum_.files++;
+    return {};
+  }
+  if (type == "dir") {
+    if (mkdirat(parent_fd, final_name->c_str(), 0700) != 0 && errno != EEXIST)
+      return io_error("cannot create directory " + shown, errno);
+    sum_.dirs++;
+    return {};
+  }
+  if (replace && type != "file") unlinkat(parent_fd, final_name->c_str(), 0);
+  std::uint64_t ino = item.meta.value("ino", 0ull);
+  if (type == "file" && item.meta.value("nlink", 1u) > 1) {
+    if (auto it = links_.find(ino); it != links_.end()) {
+      // The other name of this inode was restored already: link to it, as on the host.
+      Fd root(open(o_.dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (replace) unlinkat(parent_fd, final_name->c_str(), 0);
+      if (linkat(root.fd, it->second.c_str(), parent_fd, final_name->c_str(), 0) == 0) {
+        sum_.files++;
+        return {};
+      }
+    }
+  }
+  if (type == "file") {
+    RECALL_TRY(write_file(parent_fd, *final_name, replace, item, host_path));
+    sum_.files++;
+    if (item.meta.value("nlink", 1u) > 1) links_[ino] = item.rel.empty() ? *final_name : item.rel;
+    return {};
+  }
+  if (type == "symlink") {
+    std::string target_bytes = raw_bytes(item.meta, "target");
+    if (symlinkat(target_bytes.c_str(), parent_fd, final_name->c_str()) != 0)
+      return io_error("cannot create symlink " + shown, errno);
+    apply_meta(parent_fd, *final_name, item.meta, true);
+    sum_.links++;
+    return {};
+  }
+  if (type == "fifo") {
+    if (mkfifoat(parent_fd, final_name->c_str(), 0600) != 0) return io_error("cannot create fifo " + shown, errno);
+    apply_meta(parent_fd, *final_name, item.meta, false);
+    sum_.others++;
+    return {};
+  }
+  if ((type == "chardev" || type == "blockdev") && root_) {
+    mode_t m = (type == "chardev" ? S_IFCHR : S_IFBLK) | 0600;
+    if (mknodat(parent_fd, final_name->c_str(), m, static_cast<dev_t>(item.meta.value("rdev", 0ull))) != 0)
+      return io_error("cannot create device " + shown, errno);
+    apply_meta(parent_fd, *final_name, item.meta, false);
+    sum_.others++;
+    return {};
+  }
+  sum_.warnings.push_back("not restored: " + shown + " (" + type + (root_ ? "" : "; devices need root") + ")");
+  return {};
+}
+
+Result<RestoreSummary> Restorer::run() {
+  root_ = geteuid() == 0;
+  auto st = ctx_.api().get(target("/v1/stat", {{"host", o_.host}, {"at", o_.at}, {"path", o_.path}}));
+  if (!st.ok()) return st.error();
+  std::string root_host_path = raw_bytes(*st, "path");
+  // cp semantics: into DEST/NAME when DEST is an existing directory, else DEST is the new name.
+  std::string dest = o_.dest;
+  struct stat dst {};
+  std::string base = root_host_path == "/" ? "" : root_host_path.substr(root_host_path.rfind('/') + 1);
+  std::string parent_dir, root_name;
+  if (stat(dest.c_str(), &dst) == 0 && S_ISDIR(dst.st_mode) && !base.empty()) {
+    parent_dir = dest;
+    root_name = base;
+    o_.dest = dest + "/" + base;
+  } else if (base.empty()) {
+    parent_dir = dest;  // restoring "/": its contents go into DEST
+  } else {
+    auto slash = dest.find_last_of('/');
+    parent_dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dest.substr(0, slash));
+    root_name = slash == std::string::npos ? dest : dest.substr(slash + 1);
+  }
+  RECALL_TRY(collect(root_host_path, "", *st));
+
+  Fd parent(open(parent_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (parent.fd < 0) return io_error("cannot open destination " + parent_dir, errno);
+  // Directories are walked with descriptors opened O_NOFOLLOW, so a symlink planted inside
+  // DEST can never redirect a restore elsewhere. dir_fds[rel] is the descriptor of `rel`.
+  std::map<std::string, int> dir_fds;
+  auto close_all = [&] {
+    for (auto& [k, fd] : dir_fds) ::close(fd);
+  };
+  std::vector<std::pair<std::string, nlohmann::json>> dirs_done;
+  for (const auto& item : items_) {
+    std::string rel_parent, name;
+    int pfd;
+    if (item.rel.empty()) {
+      pfd = parent.fd;
+      name = root_name;
+      if (name.empty()) {  // restoring "/" into DEST itself
+        dir_fds[""] = dup(parent.fd);
+        continue;
+      }
+    } else {
+      auto slash = item.rel.rfind('/');
+      rel_parent = slash == std::string::npos ? "" : item.rel.substr(0, slash);
+      name = slash == std::string::npos ? item.rel : item.rel.substr(slash + 1);
+      auto it = dir_fds.find(rel_parent);
+      if (it == dir_fds.end()) continue;  // parent skipped or dry run
+      pfd = it->second;
+    }
+    std::string host_path = item.rel.empty() ? root_host_path : join_host(root_host_path, item.rel);
+    Status s = restore_item(pfd, name, item, host_path);
+    if (!s.ok()) {
+      close_all();
+      return s.error();
+    }
+    if (item.meta.value("type", "") == "dir" && !o_.dry_run) {
+      int fd = openat(pfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) {
+        close_all();
+        return io_error("cannot enter " + o_.dest + "/" + item.rel + " (a symlink is never followed)", errno);
+      }
+      dir_fds[item.rel] = fd;
+      dirs_done.emplace_back(item.rel, item.meta);
+    }
+  }
+  // Directory modes and times last, deepest first: writing into them changed their mtime,
+  // and a read-only mode would have stopped the restore.
+  for (auto it = dirs_done.rbegin(); it != dirs_done.rend(); ++it) {
+    int fd = dir_fds[it->first];
+    apply_meta(fd, ".", it->second, false);
+  }
+  close_all();
+  progress_.done();
+  return sum_;
+}
+
+}  // namespace recall::cli

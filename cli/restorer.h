@@ -1,0 +1,61 @@
+// Restores files from recalld into a local directory as the calling user: byte identical
+// (each file's SHA-256 checked against the catalog before it is put in place), mode and mtime
+// kept, owners kept only for root, setuid/setgid bits dropped for everyone else, and never
+// following a symlink inside the destination (every step is openat(O_NOFOLLOW) from the
+// destination's directory descriptor).
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/context.h"
+#include "cli/output.h"
+
+namespace recall::cli {
+
+enum class OnConflict { Skip, Rename, Overwrite };
+
+struct RestoreOptions {
+  std::string host, at, path, dest;
+  OnConflict on_conflict = OnConflict::Rename;
+  bool dry_run = false;
+};
+
+struct RestoreSummary {
+  std::uint64_t files = 0, dirs = 0, links = 0, others = 0, bytes = 0;
+  std::uint64_t skipped = 0, renamed = 0, replaced = 0;
+  std::vector<std::string> warnings;
+  std::vector<nlohmann::json> plan;  // dry run: what would happen to each target
+};
+
+class Restorer {
+ public:
+  Restorer(Context& ctx, RestoreOptions o) : ctx_(ctx), o_(std::move(o)) {}
+  Result<RestoreSummary> run();
+
+ private:
+  struct Item {
+    std::string rel;   // relative to the restore root, "" for the root itself
+    nlohmann::json meta;
+  };
+  Status collect(const std::string& host_path, const std::string& rel, const nlohmann::json& meta);
+  Status restore_item(int parent_fd, const std::string& name, const Item& item, const std::string& host_path);
+  Result<std::string> pick_name(int dirfd, const std::string& name, const std::string& shown, bool is_dir, bool& skip,
+                                bool& replace);
+  Status write_file(int dirfd, const std::string& final_name, bool replace, const Item& item,
+                    const std::string& host_path);
+  void apply_meta(int dirfd, const std::string& name, const nlohmann::json& meta, bool is_link);
+
+  Context& ctx_;
+  RestoreOptions o_;
+  RestoreSummary sum_;
+  std::vector<Item> items_;
+  std::uint64_t total_bytes_ = 0;
+  std::map<std::uint64_t, std::string> links_;  // host inode -> restored path (hard links)
+  Progress progress_;
+  bool root_ = false;
+};
+
+}  // namespace recall::cli
