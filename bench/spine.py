@@ -89,18 +89,25 @@ def scan_days(days_root):
     paths = {}
     for d in range(1, DAYS + 1):
         root = os.path.join(days_root, f"day{d}")
-        base = len(root) + 1
-        for dirpath, dirnames, filenames in os.walk(root):
-            for n in dirnames + filenames:
-                full = os.path.join(dirpath, n)
-                rel = full[base:]
-                st = os.lstat(full)
-                t = "d" if n in dirnames and not os.path.islink(full) else ("l" if os.path.islink(full) else "f")
-                state = (t, st.st_mode, st.st_size if t == "f" else 0, int(st.st_mtime))
-                e = paths.get(rel)
-                if e is None:
-                    e = paths[rel] = [None] * DAYS
-                e[d - 1] = state
+        stack = [""]
+        while stack:
+            rel = stack.pop()
+            with os.scandir(os.path.join(root, rel) if rel else root) as it:
+                for ent in it:
+                    r = f"{rel}/{ent.name}" if rel else ent.name
+                    st = ent.stat(follow_symlinks=False)
+                    if ent.is_dir(follow_symlinks=False):
+                        t = "d"
+                        stack.append(r)
+                    elif ent.is_symlink():
+                        t = "l"
+                    else:
+                        t = "f"
+                    state = (t, st.st_mode, st.st_size if t == "f" else 0, int(st.st_mtime))
+                    e = paths.get(r)
+                    if e is None:
+                        e = paths[r] = [None] * DAYS
+                    e[d - 1] = state
     return paths
 
 
@@ -315,7 +322,7 @@ def plocate_build(work, days_root):
 
 def plocate_query(db, q):
     t0 = time.perf_counter()
-    p = subprocess.run(["plocate", "-d", db, "-i", "-b", "-c", q], stdout=subprocess.PIPE, text=True)
+    p = subprocess.run(["plocate", "-d", db, "-i", "-b", "-c", "--", q], stdout=subprocess.PIPE, text=True)
     return time.perf_counter() - t0, int(p.stdout.strip() or 0)
 
 
@@ -332,7 +339,7 @@ def search_timings(recall, queries, label):
         per[q] = {"http_s": dt, "total": doc["total"], "estimate": doc.get("total_is_estimate", False),
                   "mode": doc.get("mode")}
     for q in queries:
-        dt, p = recall.cli_run(["search", q, "--json", "--limit", "50"])
+        dt, p = recall.cli_run(["search", "--json", "--limit", "50", "--", q])
         if p.returncode != 0:
             raise RuntimeError(f"recall search {q!r} failed ({p.returncode}): {p.stderr.strip()}")
         doc = json.loads(p.stdout)
