@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/scripts/setup.sh"
-bash "$here/scripts/build.sh" "$here/build"
+RECALL_TARGETS="recalld recall" bash "$here/scripts/build.sh" "$here/build" -DBUILD_TESTING=OFF
 bin=$here/build
 home=${RECALL_HOME:-/var/lib/recall}
 sock=$home/recalld.sock

@@ -7,11 +7,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/scripts/setup.sh"
 jobs=$(nproc)
 
-bash "$here/scripts/build.sh" "$here/build"
+bash "$here/scripts/build.sh" "$here/build" -DBUILD_TESTING=ON
 (cd "$here/build" && ctest --output-on-failure --timeout 900 -j "$jobs")
 
 if [ "${RECALL_SKIP_SANITIZERS:-0}" != 1 ]; then
-  bash "$here/scripts/build.sh" "$here/build-asan" -DRECALL_SANITIZE=ON
+  bash "$here/scripts/build.sh" "$here/build-asan" -DBUILD_TESTING=ON -DRECALL_SANITIZE=ON
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   (cd "$here/build-asan" && ctest --output-on-failure --timeout 1800 -j "$jobs")
 fi
