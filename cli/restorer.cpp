@@ -97,17 +97,18 @@ Result<std::string> Restorer::pick_name(int dirfd, const std::string& name, cons
   return name;
 }
 
-void Restorer::apply_meta(int dirfd, const std::string& name, const nlohmann::json& meta, bool is_link) {
+void Restorer::apply_meta(int dirfd, const std::string& name, const std::string& shown, const nlohmann::json& meta,
+                          bool is_link) {
   if (root_) {
     if (fchownat(dirfd, name.c_str(), meta.value("uid", 0u), meta.value("gid", 0u), AT_SYMLINK_NOFOLLOW) != 0)
-      sum_.warnings.push_back("cannot set owner of " + name + ": " + std::strerror(errno));
+      sum_.warnings.push_back("cannot set owner of " + shown + ": " + std::strerror(errno));
   }
   if (!is_link) {
     unsigned mode = meta.value("mode", 0644u);
     if (!root_ && (mode & (S_ISUID | S_ISGID))) {
       mode &= ~static_cast<unsigned>(S_ISUID | S_ISGID);
       if (meta.value("type", "") != "dir")
-        sum_.warnings.push_back("dropped setuid/setgid bits of " + name + " (only root may restore them)");
+        sum_.warnings.push_back("dropped setuid/setgid bits of " + shown + " (only root may restore them)");
     }
     fchmodat(dirfd, name.c_str(), mode, 0);
   }
@@ -158,7 +159,7 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
     return cleanup(make_error(ErrorKind::Corrupt, host_path + ": restored bytes do not match the catalog's SHA-256; "
                                                               "nothing was written"));
   if (fsync(fd.fd) != 0) return cleanup(io_error("cannot flush " + host_path, errno));
-  apply_meta(dirfd, tmp, item.meta, false);
+  apply_meta(dirfd, tmp, host_path, item.meta, false);
   unsigned flags = replace ? 0 : RENAME_NOREPLACE;
   if (renameat2(dirfd, tmp.c_str(), dirfd, final_name.c_str(), flags) != 0)
     return cleanup(io_error("cannot put " + final_name + " in place", errno));
@@ -204,13 +205,13 @@ Status Restorer::restore_item(int parent_fd, const std::string& name, const Item
     std::string target_bytes = raw_bytes(item.meta, "target");
     if (symlinkat(target_bytes.c_str(), parent_fd, final_name->c_str()) != 0)
       return io_error("cannot create symlink " + shown, errno);
-    apply_meta(parent_fd, *final_name, item.meta, true);
+    apply_meta(parent_fd, *final_name, shown, item.meta, true);
     sum_.links++;
     return {};
   }
   if (type == "fifo") {
     if (mkfifoat(parent_fd, final_name->c_str(), 0600) != 0) return io_error("cannot create fifo " + shown, errno);
-    apply_meta(parent_fd, *final_name, item.meta, false);
+    apply_meta(parent_fd, *final_name, shown, item.meta, false);
     sum_.others++;
     return {};
   }
@@ -218,7 +219,7 @@ Status Restorer::restore_item(int parent_fd, const std::string& name, const Item
     mode_t m = (type == "chardev" ? S_IFCHR : S_IFBLK) | 0600;
     if (mknodat(parent_fd, final_name->c_str(), m, static_cast<dev_t>(item.meta.value("rdev", 0ull))) != 0)
       return io_error("cannot create device " + shown, errno);
-    apply_meta(parent_fd, *final_name, item.meta, false);
+    apply_meta(parent_fd, *final_name, shown, item.meta, false);
     sum_.others++;
     return {};
   }
@@ -296,7 +297,7 @@ Result<RestoreSummary> Restorer::run() {
   // and a read-only mode would have stopped the restore.
   for (auto it = dirs_done.rbegin(); it != dirs_done.rend(); ++it) {
     int fd = dir_fds[it->first];
-    apply_meta(fd, ".", it->second, false);
+    apply_meta(fd, ".", o_.dest + "/" + it->first, it->second, false);
   }
   close_all();
   progress_.done();

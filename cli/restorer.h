@@ -46,7 +46,9 @@ class Restorer {
                                 bool& replace);
   Status write_file(int dirfd, const std::string& final_name, bool replace, const Item& item,
                     const std::string& host_path);
-  void apply_meta(int dirfd, const std::string& name, const nlohmann::json& meta, bool is_link);
+  // `shown` names the target in warnings (the file may still have its temporary name).
+  void apply_meta(int dirfd, const std::string& name, const std::string& shown, const nlohmann::json& meta,
+                  bool is_link);
 
   Context& ctx_;
   RestoreOptions o_;

@@ -41,8 +41,11 @@ void print_summary(const nlohmann::json& rep) {
   std::uint64_t read = rep["bytes_read"], fresh = rep["new_bytes"], stored = rep["stored_bytes"];
   std::printf("  read      %s in %llu files (%s)\n", human_size(read).c_str(), rep["files_read"].get<unsigned long long>(),
               rate(read, secs).c_str());
-  std::printf("  new data  %s after dedup (%.2fx), %s stored after compression\n", human_size(fresh).c_str(),
-              fresh ? static_cast<double>(read) / static_cast<double>(fresh) : 0.0, human_size(stored).c_str());
+  if (fresh == 0)
+    std::printf("  new data  none: every chunk read was already stored\n");
+  else
+    std::printf("  new data  %s after dedup (%.2fx), %s stored after compression\n", human_size(fresh).c_str(),
+                static_cast<double>(read) / static_cast<double>(fresh), human_size(stored).c_str());
   const auto& skipped = rep["skipped"];
   if (!skipped.empty()) {
     std::printf("  skipped   %zu (could not be read):\n", skipped.size());

@@ -1,5 +1,7 @@
 #include "catalogd/daemon/import_jobs.h"
 
+#include <cstdio>
+
 #include "catalogd/store/catalog_writer.h"
 
 namespace recall::daemon {
@@ -33,6 +35,18 @@ std::shared_ptr<Job> JobManager::start_dir_import(std::uint32_t owner, import::D
     std::lock_guard lk(mu_);
     job->id = next_id_++;
     jobs_[job->id] = job;
+    // Finished jobs are kept for their owners to read, but not forever.
+    while (jobs_.size() > kKeptJobs) {
+      auto oldest = jobs_.begin();
+      std::string state;
+      {
+        std::lock_guard jl(oldest->second->mu);
+        state = oldest->second->state;
+      }
+      if (state == "queued" || state == "running") break;
+      if (oldest->second->thread.joinable()) oldest->second->thread.join();
+      jobs_.erase(oldest);
+    }
   }
   job->thread = std::thread([this, job, options = std::move(options)]() mutable { run_import(job, std::move(options)); });
   return job;
@@ -77,12 +91,11 @@ void JobManager::run_import(std::shared_ptr<Job> job, import::DirImportOptions o
                    {"warnings", r->warnings}};
   } else {
     job->state = r.error().kind == ErrorKind::Cancelled ? "cancelled" : "failed";
+    // Nothing is written to the catalog: a failed import leaves it exactly as before. The
+    // job (kept in memory for its owner) and the daemon's log say what happened.
     job->error = r.error();
-    if (db.ok()) {
-      nlohmann::json stats = {{"error", r.error().message}};
-      (void)store::record_failed_set(**db, {options.host, options.at, "dir", options.source}, job->state,
-                                     stats.dump());
-    }
+    std::fprintf(stderr, "recalld: import of %s as host %s %s: %s\n", options.source.c_str(), options.host.c_str(),
+                 job->state.c_str(), r.error().message.c_str());
   }
 }
 

@@ -29,6 +29,8 @@ struct Job {
   std::thread thread;
 };
 
+inline constexpr std::size_t kKeptJobs = 100;
+
 class JobManager {
  public:
   JobManager(std::string catalog_path, std::string pool_dir, std::string home);

@@ -4,12 +4,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/beast/http.hpp>
 #include <cerrno>
 #include <cstring>
 #include <limits>
 #include <vector>
-
-#include <boost/beast/http.hpp>
 
 #include "catalogd/http/http_errors.h"
 #include "catalogd/http/url.h"
@@ -67,7 +66,8 @@ Status ClientTransport::connect() {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path_.empty() || socket_path_.size() >= sizeof(addr.sun_path)) {
-    return Error{ErrorKind::Invalid, "cannot reach recalld at " + socket_path_ + ": the socket path is empty or longer than " +
+    return Error{ErrorKind::Invalid, "cannot reach recalld at " + socket_path_ +
+                                         ": the socket path is empty or longer than " +
                                          std::to_string(sizeof(addr.sun_path) - 1) + " bytes"};
   }
   std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
@@ -80,8 +80,8 @@ Status ClientTransport::connect() {
   if (rc != 0) {
     int err = errno;
     ::close(fd);
-    return Error{ErrorKind::Io,
-                 "cannot reach recalld at " + socket_path_ + ": " + std::strerror(err) + connect_hint(socket_path_, err)};
+    return Error{ErrorKind::Io, "cannot reach recalld at " + socket_path_ + ": " + std::strerror(err) +
+                                    connect_hint(socket_path_, err)};
   }
   stream_ = FdStream(fd);
   stream_.set_read_idle_timeout(timeout_);
@@ -93,17 +93,20 @@ Status ClientTransport::connect() {
 Error ClientTransport::transport_error(const boost::system::error_code& ec, std::string_view during) const {
   if (ec == boost::asio::error::timed_out) {
     return Error{ErrorKind::Timeout, "recalld at " + socket_path_ + " did not answer within " +
-                                         std::to_string(timeout_.count()) + " ms (" + std::string(during) + ")"};
+                                         std::to_string(timeout_.count()) + " ms (" + std::string(during) +
+                                         ")"};
   }
-  return Error{ErrorKind::Io,
-               "lost the connection to recalld at " + socket_path_ + " (" + std::string(during) + "): " + ec.message()};
+  return Error{ErrorKind::Io, "lost the connection to recalld at " + socket_path_ + " (" +
+                                  std::string(during) + "): " + ec.message()};
 }
 
 Result<ClientTransport::Request> ClientTransport::make_request(bhttp::verb verb, std::string target) const {
   // Beast writes the target verbatim: a space or CR/LF would corrupt the request line.
   bool clean = !target.empty() && target.front() == '/';
-  for (char c : target) clean = clean && static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
-  if (!clean) return Error{ErrorKind::Invalid, "request target must start with '/' and be URL-encoded: " + target};
+  for (char c : target)
+    clean = clean && static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  if (!clean)
+    return Error{ErrorKind::Invalid, "request target must start with '/' and be URL-encoded: " + target};
   Request request{verb, target, 11};
   request.set(bhttp::field::host, "recalld");
   request.set(bhttp::field::user_agent, "recall-client");
@@ -136,7 +139,8 @@ Status ClientTransport::exchange(const Request& request, bhttp::basic_parser<fal
   }
 }
 
-Result<nlohmann::json> ClientTransport::call(bhttp::verb verb, std::string target, const nlohmann::json* body) {
+Result<nlohmann::json> ClientTransport::call(bhttp::verb verb, std::string target,
+                                             const nlohmann::json* body) {
   auto request = make_request(verb, std::move(target));
   RECALL_TRY(request);
   if (body) {
@@ -165,7 +169,8 @@ Result<nlohmann::json> ClientTransport::call(bhttp::verb verb, std::string targe
   if (response.body().empty()) return nlohmann::json(nullptr);
   nlohmann::json doc = nlohmann::json::parse(response.body(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
-    return Error{ErrorKind::Internal, "recalld answered " + std::string(request->target()) + " with a body that is not JSON"};
+    return Error{ErrorKind::Internal,
+                 "recalld answered " + std::string(request->target()) + " with a body that is not JSON"};
   }
   return doc;
 }
@@ -186,7 +191,8 @@ Status ClientTransport::get_stream(std::string target, Sink sink, HeaderCallback
     if (on_header) on_header(parser.get().base());
   } else {
     sink = [&error_text](std::span<const std::uint8_t> piece) -> Status {
-      if (error_text.size() + piece.size() > kMaxErrorBody) return Error{ErrorKind::Internal, "error answer too large"};
+      if (error_text.size() + piece.size() > kMaxErrorBody)
+        return Error{ErrorKind::Internal, "error answer too large"};
       error_text.append(reinterpret_cast<const char*>(piece.data()), piece.size());
       return {};
     };
@@ -202,8 +208,8 @@ Status ClientTransport::get_stream(std::string target, Sink sink, HeaderCallback
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       close();
-      return transport_error(ec, "reading " + std::string(request->target()) + " after " + std::to_string(received) +
-                                     " bytes");
+      return transport_error(
+          ec, "reading " + std::string(request->target()) + " after " + std::to_string(received) + " bytes");
     }
     std::size_t n = piece.size() - parser.get().body().size;
     received += n;

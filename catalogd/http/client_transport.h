@@ -5,20 +5,19 @@
 // cheap: a connection is opened on first use).
 #pragma once
 
-#include <chrono>
-#include <cstdint>
-#include <functional>
-#include <span>
-#include <string>
-#include <string_view>
-
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
 
 #include "catalogd/http/fd_stream.h"
 #include "common/result.h"
@@ -35,7 +34,8 @@ class ClientTransport {
   // `timeout`: how long to wait for the next byte of an answer before giving up with Timeout; zero
   // waits indefinitely, which is the default because a read of a file on tape legitimately waits
   // for a cartridge to be mounted.
-  explicit ClientTransport(std::string socket_path, std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
+  explicit ClientTransport(std::string socket_path,
+                           std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
 
   // JSON calls. `target` is the path plus an optional query, already encoded ("/v1/ls?path=%2Fetc").
   // A 2xx answer yields its JSON body (null when empty); any other answer yields the Error the
@@ -73,7 +73,8 @@ class ClientTransport {
   std::string socket_path_;
   std::chrono::milliseconds timeout_;
   FdStream stream_;
-  boost::beast::flat_buffer buffer_;  // bytes read past the current response belong to no one; kept per connection
+  boost::beast::flat_buffer
+      buffer_;  // bytes read past the current response belong to no one; kept per connection
   std::uint64_t connects_ = 0;
 };
 

@@ -47,7 +47,8 @@ Result<DaemonLock> DaemonLock::acquire(const std::string& home) {
     return io_error("cannot lock " + path, err);
   }
   std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     int err = errno;
     ::close(fd);
     return io_error("cannot write " + path, err);

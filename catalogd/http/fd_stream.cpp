@@ -6,10 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/error.hpp>
 #include <cerrno>
 #include <utility>
-
-#include <boost/asio/error.hpp>
 
 namespace recall {
 namespace {
@@ -55,7 +54,8 @@ bool FdStream::peer_closed() const {
   return r != 0;  // readable, hung up, error, or poll itself failed: do not reuse
 }
 
-bool FdStream::wait(short events, std::optional<Clock::time_point> until, boost::system::error_code& ec) const {
+bool FdStream::wait(short events, std::optional<Clock::time_point> until,
+                    boost::system::error_code& ec) const {
   for (;;) {
     int timeout_ms = -1;
     if (until) {

@@ -10,13 +10,12 @@
 
 #include <sys/uio.h>
 
-#include <chrono>
-#include <cstddef>
-#include <optional>
-
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
+#include <chrono>
+#include <cstddef>
+#include <optional>
 
 namespace recall {
 
@@ -81,8 +80,8 @@ class FdStream {
   template <class BufferSequence>
   static int to_iovec(const BufferSequence& buffers, iovec* iov) {
     int n = 0;
-    for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers) && n < kMaxIov;
-         ++it) {
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers) && n < kMaxIov; ++it) {
       auto b = *it;  // mutable_buffer or const_buffer
       if (b.size() == 0) continue;
       iov[n].iov_base = const_cast<void*>(static_cast<const void*>(b.data()));

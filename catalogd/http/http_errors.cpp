@@ -25,32 +25,52 @@ std::string excerpt(std::string_view body) {
 
 int http_status(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::NotFound: return 404;
-    case ErrorKind::Denied: return 403;
-    case ErrorKind::Offline: return 503;
-    case ErrorKind::Corrupt: return 500;
-    case ErrorKind::Timeout: return 504;
-    case ErrorKind::Invalid: return 400;
-    case ErrorKind::Conflict: return 409;
-    case ErrorKind::Io: return 500;
-    case ErrorKind::Cancelled: return 410;
-    case ErrorKind::Internal: return 500;
+    case ErrorKind::NotFound:
+      return 404;
+    case ErrorKind::Denied:
+      return 403;
+    case ErrorKind::Offline:
+      return 503;
+    case ErrorKind::Corrupt:
+      return 500;
+    case ErrorKind::Timeout:
+      return 504;
+    case ErrorKind::Invalid:
+      return 400;
+    case ErrorKind::Conflict:
+      return 409;
+    case ErrorKind::Io:
+      return 500;
+    case ErrorKind::Cancelled:
+      return 410;
+    case ErrorKind::Internal:
+      return 500;
   }
   return 500;
 }
 
 const char* error_code(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::NotFound: return "not_found";
-    case ErrorKind::Denied: return "denied";
-    case ErrorKind::Offline: return "offline";
-    case ErrorKind::Corrupt: return "corrupt";
-    case ErrorKind::Timeout: return "timeout";
-    case ErrorKind::Invalid: return "invalid";
-    case ErrorKind::Conflict: return "conflict";
-    case ErrorKind::Io: return "io";
-    case ErrorKind::Cancelled: return "cancelled";
-    case ErrorKind::Internal: return "internal";
+    case ErrorKind::NotFound:
+      return "not_found";
+    case ErrorKind::Denied:
+      return "denied";
+    case ErrorKind::Offline:
+      return "offline";
+    case ErrorKind::Corrupt:
+      return "corrupt";
+    case ErrorKind::Timeout:
+      return "timeout";
+    case ErrorKind::Invalid:
+      return "invalid";
+    case ErrorKind::Conflict:
+      return "conflict";
+    case ErrorKind::Io:
+      return "io";
+    case ErrorKind::Cancelled:
+      return "cancelled";
+    case ErrorKind::Internal:
+      return "internal";
   }
   return "internal";
 }
@@ -64,20 +84,39 @@ std::optional<ErrorKind> error_kind_from_code(std::string_view code) {
 
 ErrorKind error_kind_from_status(int status) {
   switch (status) {
-    case 400: case 405: case 411: case 413: case 414: case 415: case 422: case 431: return ErrorKind::Invalid;
-    case 401: case 403: return ErrorKind::Denied;
-    case 404: return ErrorKind::NotFound;
-    case 408: case 504: return ErrorKind::Timeout;
-    case 409: case 412: return ErrorKind::Conflict;
-    case 410: return ErrorKind::Cancelled;
-    case 503: return ErrorKind::Offline;
-    default: break;
+    case 400:
+    case 405:
+    case 411:
+    case 413:
+    case 414:
+    case 415:
+    case 422:
+    case 431:
+      return ErrorKind::Invalid;
+    case 401:
+    case 403:
+      return ErrorKind::Denied;
+    case 404:
+      return ErrorKind::NotFound;
+    case 408:
+    case 504:
+      return ErrorKind::Timeout;
+    case 409:
+    case 412:
+      return ErrorKind::Conflict;
+    case 410:
+      return ErrorKind::Cancelled;
+    case 503:
+      return ErrorKind::Offline;
+    default:
+      break;
   }
   return status >= 400 && status < 500 ? ErrorKind::Invalid : ErrorKind::Internal;
 }
 
 nlohmann::json error_body(const Error& error) {
-  return {{"error", {{"code", error_code(error.kind)}, {"kind", to_string(error.kind)}, {"message", error.message}}}};
+  return {{"error",
+           {{"code", error_code(error.kind)}, {"kind", to_string(error.kind)}, {"message", error.message}}}};
 }
 
 Error error_from_response(int status, std::string_view body) {
@@ -86,7 +125,8 @@ Error error_from_response(int status, std::string_view body) {
   if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
     const nlohmann::json& e = doc["error"];
     std::optional<ErrorKind> kind;
-    if (e.contains("code") && e["code"].is_string()) kind = error_kind_from_code(e["code"].get<std::string>());
+    if (e.contains("code") && e["code"].is_string())
+      kind = error_kind_from_code(e["code"].get<std::string>());
     if (!kind && e.contains("kind") && e["kind"].is_string()) {
       // Bodies that carry only the human name (older servers, hand-written tests).
       std::string name = e["kind"].get<std::string>();

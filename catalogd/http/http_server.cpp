@@ -8,14 +8,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <cerrno>
 #include <cstring>
 #include <exception>
 #include <utility>
-
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
 
 #include "catalogd/http/fd_stream.h"
 #include "catalogd/http/http_errors.h"
@@ -32,7 +31,8 @@ Result<sockaddr_un> unix_address(const std::string& path) {
   if (path.empty()) return Error{ErrorKind::Invalid, "the socket path is empty"};
   if (path.size() >= sizeof(addr.sun_path)) {
     return Error{ErrorKind::Invalid, "socket path " + path + " is too long (" + std::to_string(path.size()) +
-                                         " bytes; Unix sockets allow " + std::to_string(sizeof(addr.sun_path) - 1) + ")"};
+                                         " bytes; Unix sockets allow " +
+                                         std::to_string(sizeof(addr.sun_path) - 1) + ")"};
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
   return addr;
@@ -56,7 +56,8 @@ Status remove_stale_socket(const std::string& path, const sockaddr_un& addr) {
   ::close(probe);
   if (rc == 0) return Error{ErrorKind::Conflict, "another server is already listening on " + path};
   if (err != ECONNREFUSED) return io_error("cannot probe the existing socket " + path, err);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_error("cannot remove stale socket " + path, errno);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return io_error("cannot remove stale socket " + path, errno);
   return {};
 }
 
@@ -132,7 +133,8 @@ class SocketResponder : public Responder {
         ec == boost::asio::error::eof) {
       return Error{ErrorKind::Cancelled, "the client closed the connection"};
     }
-    if (ec == boost::asio::error::timed_out) return Error{ErrorKind::Timeout, "the client stopped reading the response"};
+    if (ec == boost::asio::error::timed_out)
+      return Error{ErrorKind::Timeout, "the client stopped reading the response"};
     return Error{ErrorKind::Io, "writing the response failed: " + ec.message()};
   }
 
@@ -150,7 +152,8 @@ void send_transport_error(FdStream& stream, bhttp::status status, ErrorKind kind
 
 }  // namespace
 
-HttpServer::HttpServer(Options options, Handler handler) : options_(std::move(options)), handler_(std::move(handler)) {}
+HttpServer::HttpServer(Options options, Handler handler)
+    : options_(std::move(options)), handler_(std::move(handler)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -207,7 +210,8 @@ void HttpServer::stop() {
   ::close(std::exchange(listen_fd_, -1));
   // Remove the socket only if it is still ours (not replaced by someone after a forced unlock).
   struct stat st {};
-  if (::lstat(options_.socket_path.c_str(), &st) == 0 && st.st_dev == socket_dev_ && st.st_ino == socket_ino_) {
+  if (::lstat(options_.socket_path.c_str(), &st) == 0 && st.st_dev == socket_dev_ &&
+      st.st_ino == socket_ino_) {
     ::unlink(options_.socket_path.c_str());
   }
 
@@ -356,17 +360,18 @@ void HttpServer::serve_requests(FdStream& stream, const Caller& caller) {
     if (!ec) bhttp::read(stream, buffer, parser, ec);
     if (ec) {
       if (ec == bhttp::error::body_limit) {
-        send_transport_error(stream, bhttp::status::payload_too_large, ErrorKind::Invalid,
-                             "the request body is larger than " + std::to_string(options_.body_limit) + " bytes");
+        send_transport_error(
+            stream, bhttp::status::payload_too_large, ErrorKind::Invalid,
+            "the request body is larger than " + std::to_string(options_.body_limit) + " bytes");
       } else if (ec == bhttp::error::header_limit) {
         send_transport_error(stream, bhttp::status::request_header_fields_too_large, ErrorKind::Invalid,
                              "the request headers are too large");
       } else if (ec == boost::asio::error::timed_out && (parser.got_some() || buffer.size() > 0)) {
-        send_transport_error(stream, bhttp::status::request_timeout, ErrorKind::Timeout,
-                             "the request did not arrive within " + std::to_string(options_.read_timeout.count()) +
-                                 " s");
-      } else if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() && ec != bhttp::error::end_of_stream &&
-                 ec != bhttp::error::partial_message) {
+        send_transport_error(
+            stream, bhttp::status::request_timeout, ErrorKind::Timeout,
+            "the request did not arrive within " + std::to_string(options_.read_timeout.count()) + " s");
+      } else if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+                 ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
         send_transport_error(stream, bhttp::status::bad_request, ErrorKind::Invalid,
                              "malformed HTTP request: " + ec.message());
       }
@@ -381,13 +386,15 @@ void HttpServer::serve_requests(FdStream& stream, const Caller& caller) {
     try {
       handler_(request, caller, responder);
     } catch (const std::exception& e) {
-      responder.send_error(Error{ErrorKind::Internal, std::string("unhandled exception in handler: ") + e.what()});
+      responder.send_error(
+          Error{ErrorKind::Internal, std::string("unhandled exception in handler: ") + e.what()});
     } catch (...) {
       responder.send_error(Error{ErrorKind::Internal, "unhandled exception in handler"});
     }
     if (!responder.responded()) {
-      responder.send_error(Error{ErrorKind::Internal, "the handler for " + std::string(request.method_string()) + " " +
-                                                          std::string(request.target()) + " sent no response"});
+      responder.send_error(
+          Error{ErrorKind::Internal, "the handler for " + std::string(request.method_string()) + " " +
+                                         std::string(request.target()) + " sent no response"});
     }
     if (!responder.reusable()) return;
   }

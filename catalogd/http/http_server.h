@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -20,9 +22,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include "catalogd/http/responder.h"
 #include "common/result.h"
@@ -122,7 +121,7 @@ class HttpServer {
   bool started_ = false;
   bool stopped_ = false;
 
-  mutable std::mutex mu_;  // guards connections_, active_ and the counters below
+  mutable std::mutex mu_;              // guards connections_, active_ and the counters below
   std::list<Connection> connections_;  // std::list: serve() holds a pointer to its element
   std::size_t active_ = 0;
   std::uint64_t accepted_ = 0;

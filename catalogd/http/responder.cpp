@@ -36,7 +36,8 @@ Status Responder::begin_stream(HttpStatus status, std::string_view content_type,
 
 Status Responder::write(std::span<const std::uint8_t> data) {
   if (state_ == State::kFailed) return failure_;
-  if (state_ != State::kStreaming) return Error{ErrorKind::Internal, "write: no stream was begun, or it was finished"};
+  if (state_ != State::kStreaming)
+    return Error{ErrorKind::Internal, "write: no stream was begun, or it was finished"};
   if (data.empty()) return {};  // an empty chunk would end a chunked body
   if (declared_length_ && data.size() > *declared_length_ - streamed_) {
     return fail(Error{ErrorKind::Internal, "handler wrote more than the declared Content-Length of " +
@@ -50,7 +51,8 @@ Status Responder::write(std::span<const std::uint8_t> data) {
 
 Status Responder::finish() {
   if (state_ == State::kFailed) return failure_;
-  if (state_ != State::kStreaming) return Error{ErrorKind::Internal, "finish: no stream was begun, or it was finished"};
+  if (state_ != State::kStreaming)
+    return Error{ErrorKind::Internal, "finish: no stream was begun, or it was finished"};
   if (declared_length_ && streamed_ != *declared_length_) {
     return fail(Error{ErrorKind::Internal, "stream finished after " + std::to_string(streamed_) + " of " +
                                                std::to_string(*declared_length_) + " declared bytes"});

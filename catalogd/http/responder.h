@@ -3,16 +3,15 @@
 // (style.md item 9); the server passes one that writes to the connection.
 #pragma once
 
+#include <boost/beast/http/status.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <boost/beast/http/status.hpp>
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 
@@ -43,9 +42,12 @@ class Responder {
   // Cancelled) or stopped reading (Timeout), so the handler can stop its work. A stream that is not
   // finished when the handler returns is cut off, so the client sees a truncated body, never a
   // silently short file.
-  Status begin_stream(HttpStatus status, std::string_view content_type, std::optional<std::uint64_t> content_length);
+  Status begin_stream(HttpStatus status, std::string_view content_type,
+                      std::optional<std::uint64_t> content_length);
   Status write(std::span<const std::uint8_t> data);
-  Status write(std::string_view data) { return write({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()}); }
+  Status write(std::string_view data) {
+    return write({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()});
+  }
   Status finish();
 
   bool responded() const { return state_ != State::kIdle; }

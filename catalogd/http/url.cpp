@@ -4,8 +4,8 @@ namespace recall {
 namespace {
 
 bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
 }
 
 int hex_value(char c) {
@@ -81,7 +81,8 @@ std::map<std::string, std::string> parse_query(std::string_view target, std::str
     if (pair.empty()) continue;
     auto eq = pair.find('=');
     std::string key = decode_lenient(pair.substr(0, eq), true);
-    std::string value = eq == std::string_view::npos ? std::string{} : decode_lenient(pair.substr(eq + 1), true);
+    std::string value =
+        eq == std::string_view::npos ? std::string{} : decode_lenient(pair.substr(eq + 1), true);
     params[std::move(key)] = std::move(value);
   }
   return params;

@@ -45,11 +45,19 @@ std::string like_pattern(std::string_view q) {
   return out + "%";
 }
 
-struct Candidate {
-  std::int64_t host_id;
+struct MatchedName {
+  std::int64_t id;
   std::string name;
-  store::VersionRow v;
+  int match;  // 0 exact, 1 prefix, 2 substring or pattern
+};
+
+// Ranking needs only a few integers per version; full rows are read for the page alone
+// (and, for callers other than root, for the hits that are judged).
+struct Candidate {
+  std::int64_t host_id, node_id, version_id, from_seq, to_seq;
+  std::uint32_t name;  // index into the matched names
   int match;
+  char type;
   UnixTime last_at;
   std::int64_t last_seq;
 };
@@ -79,10 +87,7 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
     host_filter = h->id;
   }
 
-  constexpr const char* kSelect =
-      "SELECT n.host_id, m.name, " RECALL_VERSION_COLUMNS
-      " FROM names m JOIN nodes n ON n.name_id = m.id JOIN versions v ON v.node_id = n.id WHERE ";
-  std::string sql = kSelect;
+  std::string sql = "SELECT m.id, m.name FROM names m WHERE ";
   std::string arg;
   if (has_glob(text)) {
     res.mode = "glob";
@@ -98,38 +103,61 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
     arg = like_pattern(text);
   }
   if (!path_filter.empty()) res.mode = "path";
-  sql += " AND (?2 = 0 OR n.host_id = ?2)";
-  auto st = r_.db().prepare(sql);
-  if (!st.ok()) return st.error();
-  st->bind(1, arg).bind(2, host_filter);
-
-  std::vector<Candidate> cands;
-  for (;;) {
-    auto row = st->step();
-    if (!row.ok()) return row.error();
-    if (!*row) break;
-    Candidate c{st->i64(0), st->text(1), store::read_version(*st, 2), 2, 0, 0};
-    if (q.type && c.v.meta.type != *q.type) continue;
-    std::string fname = fold(c.name);
-    c.match = fname == folded ? 0 : fname.rfind(folded, 0) == 0 ? 1 : 2;
-    if (res.mode == "glob") c.match = 2;
-    auto pts = host_points(c.host_id);
-    if (!pts.ok()) return pts.error();
-    c.last_seq = std::min<std::int64_t>(c.v.to_seq, static_cast<std::int64_t>((*pts)->size()));
-    c.last_at = (*pts)->empty() ? 0 : (*pts)->at(static_cast<std::size_t>(c.last_seq - 1)).at;
-    cands.push_back(std::move(c));
+  std::vector<MatchedName> names;
+  {
+    auto st = r_.db().prepare(sql);
+    if (!st.ok()) return st.error();
+    st->bind(1, arg);
+    for (;;) {
+      auto row = st->step();
+      if (!row.ok()) return row.error();
+      if (!*row) break;
+      MatchedName m{st->i64(0), st->text(1), 2};
+      std::string fname = fold(m.name);
+      if (res.mode != "glob") m.match = fname == folded ? 0 : fname.rfind(folded, 0) == 0 ? 1 : 2;
+      names.push_back(std::move(m));
+    }
   }
-  std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
+
+  auto versions_q = r_.db().cached(
+      "SELECT n.host_id, n.id, v.id, v.from_seq, v.to_seq, v.type FROM nodes n "
+      "JOIN versions v ON v.node_id = n.id WHERE n.name_id = ?1 AND (?2 = 0 OR n.host_id = ?2)");
+  if (!versions_q.ok()) return versions_q.error();
+  auto& vq = *versions_q;
+  std::vector<Candidate> cands;
+  for (std::uint32_t i = 0; i < names.size(); ++i) {
+    vq->bind(1, names[i].id).bind(2, host_filter);
+    for (;;) {
+      auto row = vq->step();
+      if (!row.ok()) return row.error();
+      if (!*row) break;
+      std::string type = vq->text(5);
+      Candidate c{vq->i64(0), vq->i64(1), vq->i64(2), vq->i64(3), vq->i64(4), i, names[i].match,
+                  type.empty() ? 'f' : type[0], 0, 0};
+      if (q.type && static_cast<FileType>(c.type) != *q.type) continue;
+      auto pts = host_points(c.host_id);
+      if (!pts.ok()) return pts.error();
+      c.last_seq = std::min<std::int64_t>(c.to_seq, static_cast<std::int64_t>((*pts)->size()));
+      c.last_at = (*pts)->empty() ? 0 : (*pts)->at(static_cast<std::size_t>(c.last_seq - 1)).at;
+      cands.push_back(c);
+    }
+    vq->reset();
+  }
+  std::sort(cands.begin(), cands.end(), [&](const Candidate& a, const Candidate& b) {
     if (a.match != b.match) return a.match < b.match;
     if (a.last_at != b.last_at) return a.last_at > b.last_at;
-    if (a.name != b.name) return a.name < b.name;
-    return a.v.id < b.v.id;
+    if (a.name != b.name) return names[a.name].name < names[b.name].name;
+    return a.version_id < b.version_id;
   });
 
   // Judging access costs a few cached look-ups per hit; past this many the total is estimated.
   constexpr std::size_t kMaxJudged = 20000;
   std::size_t judged = 0, allowed = 0;
   for (auto& c : cands) {
+    if (who_.is_root() && path_filter.empty() && allowed >= q.offset + q.limit) {
+      allowed = cands.size();  // root may read every candidate: the page is all that is left to do
+      break;
+    }
     if (judged >= kMaxJudged && allowed >= q.offset + q.limit) {
       res.total_is_estimate = true;
       res.total = allowed + (cands.size() - judged) * allowed / std::max<std::size_t>(judged, 1);
@@ -137,22 +165,26 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
     }
     ++judged;
     std::int64_t seq = c.last_seq;
-    bool ok = true;
+    bool in_page = allowed >= q.offset && allowed < q.offset + q.limit;
+    std::optional<store::VersionRow> full;
+    if (!who_.is_root() || in_page) {
+      auto v = r_.version_by_id(c.version_id);
+      if (!v.ok()) return v.error();
+      full = std::move(*v);
+    }
     if (!who_.is_root()) {
-      auto m = may(c.v.node_id, c.v.meta, seq, kRead);
+      auto m = may(c.node_id, full->meta, seq, kRead);
       if (!m.ok()) return m.error();
-      if (!*m && c.v.from_seq != seq) {
-        seq = c.v.from_seq;
-        m = may(c.v.node_id, c.v.meta, seq, kRead);
+      if (!*m && c.from_seq != seq) {
+        seq = c.from_seq;
+        m = may(c.node_id, full->meta, seq, kRead);
         if (!m.ok()) return m.error();
       }
-      ok = *m;
+      if (!*m) continue;
     }
-    if (!ok) continue;
     std::string path;
-    bool in_page = allowed >= q.offset && allowed < q.offset + q.limit;
     if (!path_filter.empty() || in_page) {
-      auto p = r_.node_path(c.v.node_id);
+      auto p = r_.node_path(c.node_id);
       if (!p.ok()) return p.error();
       path = std::move(*p);
       if (!path_filter.empty() && fold(path).find(path_filter) == std::string::npos) continue;
@@ -170,11 +202,16 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
       SearchHit hit;
       hit.host = hn == host_names_.end() ? "" : hn->second;
       hit.path = std::move(path);
-      hit.name = c.name;
+      hit.name = names[c.name].name;
       hit.at = (*pts)->at(static_cast<std::size_t>(seq - 1)).at;
-      hit.first_at = (*pts)->at(static_cast<std::size_t>(c.v.from_seq - 1)).at;
+      hit.first_at = (*pts)->at(static_cast<std::size_t>(c.from_seq - 1)).at;
       hit.match = c.match;
-      hit.version = std::move(c.v);
+      if (!full) {
+        auto v = r_.version_by_id(c.version_id);
+        if (!v.ok()) return v.error();
+        full = std::move(*v);
+      }
+      hit.version = std::move(*full);
       res.hits.push_back(std::move(hit));
     }
     ++allowed;

@@ -150,6 +150,15 @@ Result<std::vector<Entry>> CatalogReader::children_at(std::int64_t parent, std::
   return out;
 }
 
+Result<VersionRow> CatalogReader::version_by_id(std::int64_t version_id) {
+  RECALL_Q(q, "SELECT " RECALL_VERSION_COLUMNS " FROM versions v WHERE v.id = ?1");
+  q->bind(1, version_id);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return make_error(ErrorKind::NotFound, "no version " + std::to_string(version_id));
+  return read_version(*q);
+}
+
 Result<std::vector<VersionRow>> CatalogReader::versions_of(std::int64_t node_id) {
   RECALL_Q(q, "SELECT " RECALL_VERSION_COLUMNS " FROM versions v WHERE v.node_id = ?1 ORDER BY v.from_seq");
   q->bind(1, node_id);
@@ -182,7 +191,7 @@ Result<std::vector<std::int64_t>> CatalogReader::ancestors(std::int64_t node_id)
   for (int depth = 0; depth < 4096; ++depth) {
     auto info = node_info(cur);
     if (!info.ok()) return info.error();
-    if (info->parent == 0) break;
+    if (info->parent <= 0) break;  // a host's root
     chain.push_back(info->parent);
     cur = info->parent;
   }
@@ -272,7 +281,7 @@ Result<std::vector<BackupSetRow>> CatalogReader::backup_sets(int limit) {
 }
 
 Result<CatalogReader::Totals> CatalogReader::totals() {
-  RECALL_Q(q, "SELECT (SELECT count(*) FROM hosts), (SELECT count(*) FROM points), "
+  RECALL_Q(q, "SELECT (SELECT count(DISTINCT host_id) FROM points), (SELECT count(*) FROM points), "
               "(SELECT count(*) FROM versions), (SELECT count(*) FROM nodes), (SELECT count(*) FROM names), "
               "(SELECT count(*) FROM contents), (SELECT count(*) FROM chunks), "
               "(SELECT coalesce(sum(size), 0) FROM contents), (SELECT coalesce(sum(size), 0) FROM chunks), "

@@ -28,6 +28,7 @@ class CatalogReader {
   // The child called `name` of directory node `parent` as it was at `seq`.
   Result<std::optional<Entry>> child_at(std::int64_t parent, const std::string& name, std::int64_t seq);
   Result<std::vector<Entry>> children_at(std::int64_t parent, std::int64_t seq);
+  Result<VersionRow> version_by_id(std::int64_t version_id);
   // Every version a node ever had, oldest first.
   Result<std::vector<VersionRow>> versions_of(std::int64_t node_id);
   Result<std::optional<std::int64_t>> child_node(std::int64_t parent, const std::string& name);

@@ -89,9 +89,10 @@ Result<PointWriter> PointWriter::begin(Db& db, const PointSpec& spec) {
   if (w.root_node_ == 0) {
     auto nid = w.name_id("");
     if (!nid.ok()) return nid.error();
-    auto q = db.cached("INSERT INTO nodes(host_id, parent_id, name_id) VALUES (?1, 0, ?2)");
+    // A root's parent is minus its host id: roots stay unique under nodes_by_parent.
+    auto q = db.cached("INSERT INTO nodes(host_id, parent_id, name_id) VALUES (?1, ?2, ?3)");
     if (!q.ok()) return q.error();
-    (*q)->bind(1, w.host_id_).bind(2, *nid);
+    (*q)->bind(1, w.host_id_).bind(2, -w.host_id_).bind(3, *nid);
     RECALL_TRY((*q)->run());
     w.root_node_ = db.last_insert_id();
     auto u = db.cached("UPDATE hosts SET root_node = ?1 WHERE id = ?2");
@@ -257,19 +258,6 @@ Status PointWriter::commit(const std::string& stats_json) {
   q->bind(1, stats_json).bind(2, set_id_);
   RECALL_TRY(q->run());
   return txn_.commit();
-}
-
-Status record_failed_set(Db& db, const PointSpec& spec, const std::string& status, const std::string& stats_json) {
-  auto txn = Transaction::begin(db);
-  if (!txn.ok()) return txn.error();
-  auto hid = host_id_for(db, spec.host, true);
-  if (!hid.ok()) return hid.error();
-  auto q = db.cached("INSERT INTO backup_sets(host_id, kind, importer, source, started, ended, status, stats) "
-                     "VALUES (?1, 'none', ?2, ?3, strftime('%s','now'), strftime('%s','now'), ?4, ?5)");
-  if (!q.ok()) return q.error();
-  (*q)->bind(1, *hid).bind(2, spec.importer).bind(3, spec.source).bind(4, status).bind(5, stats_json);
-  RECALL_TRY((*q)->run());
-  return txn->commit();
 }
 
 Result<std::string> next_volser(Db& db, const std::string& prefix,

@@ -65,9 +65,6 @@ class PointWriter {
   std::unordered_map<std::string, std::int64_t> name_cache_;
 };
 
-// Records a run that did not produce a point (failed or cancelled), in its own transaction.
-Status record_failed_set(Db& db, const PointSpec& spec, const std::string& status, const std::string& stats_json);
-
 // The next free volser with a prefix ("D" for disk pool: D000001, D000002, ...) that the
 // catalog does not know and `taken` does not claim.
 Result<std::string> next_volser(Db& db, const std::string& prefix,

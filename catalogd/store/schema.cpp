@@ -34,7 +34,7 @@ CREATE TABLE backup_sets(
   source TEXT NOT NULL,
   started INTEGER NOT NULL,
   ended INTEGER,
-  status TEXT NOT NULL,               -- complete | failed | cancelled
+  status TEXT NOT NULL,               -- running (inside its import transaction) | complete
   retention_until INTEGER,
   stats TEXT);                        -- JSON summary of the run
 
@@ -56,7 +56,7 @@ CREATE VIRTUAL TABLE names_fts USING fts5(name, content='names', content_rowid='
 CREATE TABLE nodes(
   id INTEGER PRIMARY KEY,
   host_id INTEGER NOT NULL,
-  parent_id INTEGER NOT NULL,         -- 0 for a host's root
+  parent_id INTEGER NOT NULL,         -- -host_id for a host's root
   name_id INTEGER NOT NULL);
 CREATE UNIQUE INDEX nodes_by_parent ON nodes(parent_id, name_id);
 CREATE INDEX nodes_by_name ON nodes(name_id);
