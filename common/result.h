@@ -1,6 +1,6 @@
 // One error vocabulary for every library in Recall (docs/ARCHITECTURE.md, "Errors").
 // Library code returns Result<T>; each edge translates an ErrorKind exactly once:
-// to an HTTP status in catalogd/http_status.cpp, to an exit code in cli/, to an errno in fusefs/.
+// to an HTTP status in catalogd/http/http_errors.cpp, to an exit code in cli/, to an errno in fusefs/.
 #pragma once
 
 #include <string>

@@ -1,5 +1,4 @@
-#include "catalogd/http/daemon_lock.h"
-
+#include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -7,8 +6,7 @@
 #include <fstream>
 #include <thread>
 
-#include <gtest/gtest.h>
-
+#include "catalogd/http/daemon_lock.h"
 #include "temp_dir.h"
 
 namespace recall {
@@ -26,8 +24,8 @@ TEST(DaemonLock, SecondHolderGetsConflictWithPid) {
   auto second = DaemonLock::acquire(home.path());
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().kind, ErrorKind::Conflict);
-  EXPECT_EQ(second.error().message,
-            "another recalld is already running on " + home.path() + " (pid " + std::to_string(::getpid()) + ")");
+  EXPECT_EQ(second.error().message, "another recalld is already running on " + home.path() + " (pid " +
+                                        std::to_string(::getpid()) + ")");
 }
 
 TEST(DaemonLock, ReleasedOnDestructionAndMove) {

@@ -1,8 +1,8 @@
-#include "catalogd/http/http_errors.h"
+#include <gtest/gtest.h>
 
 #include <set>
 
-#include <gtest/gtest.h>
+#include "catalogd/http/http_errors.h"
 
 namespace recall {
 namespace {

@@ -1,6 +1,5 @@
 // End-to-end tests of HttpServer and ClientTransport over a real Unix socket in a temp directory.
-#include "catalogd/http/http_server.h"
-
+#include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,10 +14,9 @@
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "catalogd/http/client_transport.h"
 #include "catalogd/http/http_errors.h"
+#include "catalogd/http/http_server.h"
 #include "catalogd/http/url.h"
 #include "common/sha256.h"
 #include "temp_dir.h"
@@ -60,9 +58,8 @@ class HttpServerTest : public ::testing::Test {
 
   void start(HttpServer::Options options = {}) {
     options.socket_path = socket_path();
-    server_ = std::make_unique<HttpServer>(options, [this](const auto& req, const auto& caller, auto& res) {
-      handle(req, caller, res);
-    });
+    server_ = std::make_unique<HttpServer>(
+        options, [this](const auto& req, const auto& caller, auto& res) { handle(req, caller, res); });
     Status s = server_->start();
     ASSERT_TRUE(s.ok()) << s.error().message;
   }
@@ -71,9 +68,10 @@ class HttpServerTest : public ::testing::Test {
     std::string path;
     auto q = parse_query(HttpServer::target(req), path);
     if (path == "/echo") {
-      res.send(status::ok, {{"method", std::string(req.method_string())},
-                            {"body", req.body().empty() ? nlohmann::json() : nlohmann::json::parse(req.body())},
-                            {"query", q}});
+      res.send(status::ok,
+               {{"method", std::string(req.method_string())},
+                {"body", req.body().empty() ? nlohmann::json() : nlohmann::json::parse(req.body())},
+                {"query", q}});
     } else if (path == "/whoami") {
       res.send(status::ok, {{"pid", caller.pid}, {"uid", caller.uid}, {"gid", caller.gid}});
     } else if (path == "/error") {
@@ -102,6 +100,9 @@ class HttpServerTest : public ::testing::Test {
         }
         if (q.count("slow")) std::this_thread::sleep_for(10ms);
       }
+    } else if (path == "/sleep") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(q["ms"])));
+      res.send(status::ok, {{"slept", true}});
     } else if (path == "/noreply") {
       // returns without responding
     } else if (path == "/throw") {
@@ -156,9 +157,9 @@ TEST_F(HttpServerTest, SocketIsOpenToEveryone) {
 TEST_F(HttpServerTest, EveryErrorKindRoundTripsOverTheWire) {
   start();
   ClientTransport client(socket_path());
-  for (ErrorKind kind : {ErrorKind::NotFound, ErrorKind::Denied, ErrorKind::Offline, ErrorKind::Corrupt,
-                         ErrorKind::Timeout, ErrorKind::Invalid, ErrorKind::Conflict, ErrorKind::Io,
-                         ErrorKind::Cancelled, ErrorKind::Internal}) {
+  for (ErrorKind kind :
+       {ErrorKind::NotFound, ErrorKind::Denied, ErrorKind::Offline, ErrorKind::Corrupt, ErrorKind::Timeout,
+        ErrorKind::Invalid, ErrorKind::Conflict, ErrorKind::Io, ErrorKind::Cancelled, ErrorKind::Internal}) {
     std::string message = std::string("why: ") + to_string(kind) + " ü & %";
     auto r = client.get(std::string("/error?code=") + error_code(kind) + "&message=" + url_encode(message));
     ASSERT_FALSE(r.ok());
@@ -269,6 +270,17 @@ TEST_F(HttpServerTest, ReconnectsAfterIdleTimeout) {
   ASSERT_TRUE(client.get("/echo").ok());
   std::this_thread::sleep_for(1500ms);  // the server drops the idle connection
   auto r = client.get("/echo");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(client.connects(), 2u);
+}
+
+TEST_F(HttpServerTest, ClientTimeoutIsTimeout) {
+  start();
+  ClientTransport client(socket_path(), 200ms);
+  auto r = client.get("/sleep?ms=1000");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Timeout);
+  r = client.get("/sleep?ms=0");  // a new connection; the late answer to the first one is not read
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(client.connects(), 2u);
 }
@@ -408,7 +420,9 @@ TEST_F(HttpServerTest, StaleSocketIsReplacedLiveOneIsNot) {
   std::memcpy(addr.sun_path, socket_path().data(), socket_path().size());
   ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   ::close(fd);
-  HttpServer third(options, [](const auto&, const auto&, auto& res) { res.send(status::ok, {{"third", true}}); });
+  HttpServer third(options, [](const auto&, const auto&, auto& res) {
+    res.send(status::ok, {{"third", true}});
+  });
   s = third.start();
   ASSERT_TRUE(s.ok()) << s.error().message;
   ClientTransport client(socket_path());
@@ -436,9 +450,11 @@ TEST(ClientTransport, NoDaemonGivesAnActionableMessage) {
   auto r = client.get("/v1/hosts");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::Io);
-  EXPECT_EQ(r.error().message, "cannot reach recalld at " + dir.path() +
-                                   "/recalld.sock: No such file or directory — is it running? (start it with: "
-                                   "recalld --home " + dir.path() + ")");
+  EXPECT_EQ(r.error().message,
+            "cannot reach recalld at " + dir.path() +
+                "/recalld.sock: No such file or directory — is it running? (start it with: "
+                "recalld --home " +
+                dir.path() + ")");
 }
 
 TEST(ClientTransport, RejectsUnencodedTargets) {

@@ -1,6 +1,6 @@
-#include "catalogd/http/responder.h"
-
 #include <gtest/gtest.h>
+
+#include "catalogd/http/responder.h"
 
 namespace recall {
 namespace {

@@ -1,10 +1,9 @@
-#include "catalogd/http/url.h"
+#include <gtest/gtest.h>
 
 #include <random>
 
-#include <gtest/gtest.h>
-
 #include "catalogd/http/client_transport.h"
+#include "catalogd/http/url.h"
 
 namespace recall {
 namespace {
