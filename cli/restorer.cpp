@@ -59,7 +59,8 @@ Result<std::string> Restorer::pick_name(int dirfd, const std::string& name, cons
                                         bool& skip, bool& replace) {
   skip = replace = false;
   struct stat st {};
-  if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (dirfd < 0 || fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (dirfd < 0) errno = ENOENT;  // inside a directory a dry run would create
     if (errno == ENOENT) {
       if (o_.dry_run) sum_.plan.push_back({{"action", "write"}, {"path", shown}});
       return name;
@@ -166,40 +167,55 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
   return {};
 }
 
-Status Restorer::restore_item(int parent_fd, const std::string& name, const Item& item, const std::string& host_path) {
+Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const std::string& parent_rel,
+                                                          const std::string& name, const Item& item,
+                                                          const std::string& host_path) {
+  using Named = std::optional<std::string>;
   const std::string type = item.meta.value("type", "");
+  if (item.meta.contains("unlistable")) return Named();  // named in a warning by collect()
   std::string shown = o_.dest + (item.rel.empty() ? "" : "/" + item.rel);
   bool skip = false, replace = false;
   auto final_name = pick_name(parent_fd, name, shown, type == "dir", skip, replace);
   if (!final_name.ok()) return final_name.error();
-  if (skip || o_.dry_run) {
-    if (type == "file") sum_.files++;
-    return {};
+  if (skip) return Named();
+  if (o_.dry_run) {
+    if (type == "file") sum_.files++, sum_.bytes += item.meta.value("size", 0ull);
+    if (type == "dir") sum_.dirs++;
+    return Named(*final_name);
   }
   if (type == "dir") {
     if (mkdirat(parent_fd, final_name->c_str(), 0700) != 0 && errno != EEXIST)
       return io_error("cannot create directory " + shown, errno);
     sum_.dirs++;
-    return {};
+    return Named(*final_name);
   }
   if (replace && type != "file") unlinkat(parent_fd, final_name->c_str(), 0);
   std::uint64_t ino = item.meta.value("ino", 0ull);
-  if (type == "file" && item.meta.value("nlink", 1u) > 1) {
+  bool linked = type == "file" && item.meta.value("nlink", 1u) > 1;
+  if (linked) {
     if (auto it = links_.find(ino); it != links_.end()) {
       // The other name of this inode was restored already: link to it, as on the host.
-      Fd root(open(o_.dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (replace) unlinkat(parent_fd, final_name->c_str(), 0);
-      if (linkat(root.fd, it->second.c_str(), parent_fd, final_name->c_str(), 0) == 0) {
+      auto dir = dir_fds_.find(it->second.first);
+      if (dir != dir_fds_.end() &&
+          linkat(dir->second, it->second.second.c_str(), parent_fd, final_name->c_str(), 0) == 0) {
         sum_.files++;
-        return {};
+        return Named(*final_name);
       }
     }
   }
   if (type == "file") {
-    RECALL_TRY(write_file(parent_fd, *final_name, replace, item, host_path));
+    Status s = write_file(parent_fd, *final_name, replace, item, host_path);
+    if (!s.ok()) {
+      // As on the host: what the caller may not read is left out, the rest is restored.
+      // A single file asked for by name fails loudly instead.
+      if (s.error().kind != ErrorKind::Denied || item.rel.empty()) return s.error();
+      sum_.warnings.push_back("not restored: " + shown + ": " + s.error().message);
+      return Named();
+    }
     sum_.files++;
-    if (item.meta.value("nlink", 1u) > 1) links_[ino] = item.rel.empty() ? *final_name : item.rel;
-    return {};
+    if (linked) links_[ino] = {parent_rel, *final_name};
+    return Named(*final_name);
   }
   if (type == "symlink") {
     std::string target_bytes = raw_bytes(item.meta, "target");
@@ -207,13 +223,13 @@ Status Restorer::restore_item(int parent_fd, const std::string& name, const Item
       return io_error("cannot create symlink " + shown, errno);
     apply_meta(parent_fd, *final_name, shown, item.meta, true);
     sum_.links++;
-    return {};
+    return Named(*final_name);
   }
   if (type == "fifo") {
     if (mkfifoat(parent_fd, final_name->c_str(), 0600) != 0) return io_error("cannot create fifo " + shown, errno);
     apply_meta(parent_fd, *final_name, shown, item.meta, false);
     sum_.others++;
-    return {};
+    return Named(*final_name);
   }
   if ((type == "chardev" || type == "blockdev") && root_) {
     mode_t m = (type == "chardev" ? S_IFCHR : S_IFBLK) | 0600;
@@ -221,10 +237,10 @@ Status Restorer::restore_item(int parent_fd, const std::string& name, const Item
       return io_error("cannot create device " + shown, errno);
     apply_meta(parent_fd, *final_name, shown, item.meta, false);
     sum_.others++;
-    return {};
+    return Named(*final_name);
   }
   sum_.warnings.push_back("not restored: " + shown + " (" + type + (root_ ? "" : "; devices need root") + ")");
-  return {};
+  return Named();
 }
 
 Result<RestoreSummary> Restorer::run() {
@@ -253,10 +269,11 @@ Result<RestoreSummary> Restorer::run() {
   Fd parent(open(parent_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (parent.fd < 0) return io_error("cannot open destination " + parent_dir, errno);
   // Directories are walked with descriptors opened O_NOFOLLOW, so a symlink planted inside
-  // DEST can never redirect a restore elsewhere. dir_fds[rel] is the descriptor of `rel`.
-  std::map<std::string, int> dir_fds;
+  // DEST can never redirect a restore elsewhere.
   auto close_all = [&] {
-    for (auto& [k, fd] : dir_fds) ::close(fd);
+    for (auto& [k, fd] : dir_fds_)
+      if (fd >= 0) ::close(fd);
+    dir_fds_.clear();
   };
   std::vector<std::pair<std::string, nlohmann::json>> dirs_done;
   for (const auto& item : items_) {
@@ -266,37 +283,36 @@ Result<RestoreSummary> Restorer::run() {
       pfd = parent.fd;
       name = root_name;
       if (name.empty()) {  // restoring "/" into DEST itself
-        dir_fds[""] = dup(parent.fd);
+        dir_fds_[""] = dup(parent.fd);
         continue;
       }
     } else {
       auto slash = item.rel.rfind('/');
       rel_parent = slash == std::string::npos ? "" : item.rel.substr(0, slash);
       name = slash == std::string::npos ? item.rel : item.rel.substr(slash + 1);
-      auto it = dir_fds.find(rel_parent);
-      if (it == dir_fds.end()) continue;  // parent skipped or dry run
+      auto it = dir_fds_.find(rel_parent);
+      if (it == dir_fds_.end()) continue;  // its directory was skipped
       pfd = it->second;
     }
     std::string host_path = item.rel.empty() ? root_host_path : join_host(root_host_path, item.rel);
-    Status s = restore_item(pfd, name, item, host_path);
-    if (!s.ok()) {
+    auto placed = restore_item(pfd, rel_parent, name, item, host_path);
+    if (!placed.ok()) {
       close_all();
-      return s.error();
+      return placed.error();
     }
-    if (item.meta.value("type", "") == "dir" && !o_.dry_run) {
-      int fd = openat(pfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0) {
-        close_all();
-        return io_error("cannot enter " + o_.dest + "/" + item.rel + " (a symlink is never followed)", errno);
-      }
-      dir_fds[item.rel] = fd;
-      dirs_done.emplace_back(item.rel, item.meta);
+    if (!*placed || item.meta.value("type", "") != "dir" || item.meta.contains("unlistable")) continue;
+    int fd = pfd < 0 ? -1 : openat(pfd, (*placed)->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && !(o_.dry_run && (pfd < 0 || errno == ENOENT))) {
+      close_all();
+      return io_error("cannot enter " + o_.dest + "/" + item.rel + " (a symlink is never followed)", errno);
     }
+    dir_fds_[item.rel] = fd;  // -1 in a dry run: a directory that would be created
+    if (!o_.dry_run) dirs_done.emplace_back(item.rel, item.meta);
   }
   // Directory modes and times last, deepest first: writing into them changed their mtime,
   // and a read-only mode would have stopped the restore.
   for (auto it = dirs_done.rbegin(); it != dirs_done.rend(); ++it) {
-    int fd = dir_fds[it->first];
+    int fd = dir_fds_[it->first];
     apply_meta(fd, ".", o_.dest + "/" + it->first, it->second, false);
   }
   close_all();

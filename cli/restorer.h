@@ -41,7 +41,11 @@ class Restorer {
     nlohmann::json meta;
   };
   Status collect(const std::string& host_path, const std::string& rel, const nlohmann::json& meta);
-  Status restore_item(int parent_fd, const std::string& name, const Item& item, const std::string& host_path);
+  // Restores one item into the directory `parent_fd` (the directory item.rel's parent maps to
+  // in dir_fds_); returns the name it got there, or nullopt when it was skipped.
+  Result<std::optional<std::string>> restore_item(int parent_fd, const std::string& parent_rel,
+                                                  const std::string& name, const Item& item,
+                                                  const std::string& host_path);
   Result<std::string> pick_name(int dirfd, const std::string& name, const std::string& shown, bool is_dir, bool& skip,
                                 bool& replace);
   Status write_file(int dirfd, const std::string& final_name, bool replace, const Item& item,
@@ -55,7 +59,11 @@ class Restorer {
   RestoreSummary sum_;
   std::vector<Item> items_;
   std::uint64_t total_bytes_ = 0;
-  std::map<std::uint64_t, std::string> links_;  // host inode -> restored path (hard links)
+  // Hard links: host inode -> (directory key in dir_fds_, name) of the first restored name.
+  std::map<std::uint64_t, std::pair<std::string, std::string>> links_;
+  // Open descriptors of the restored directories by their relative path; -1 in a dry run for
+  // a directory that does not exist yet.
+  std::map<std::string, int> dir_fds_;
   Progress progress_;
   bool root_ = false;
 };
