@@ -150,73 +150,99 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
     return a.version_id < b.version_id;
   });
 
-  // Judging access costs a few cached look-ups per hit; past this many the total is estimated.
+  // A caller other than root sees a hit at the newest point it may read there, which can be
+  // older than the version's newest: judge first, then rank on the point the caller sees.
+  // Judging costs a few cached look-ups per hit; past kMaxJudged the total is estimated.
   constexpr std::size_t kMaxJudged = 20000;
-  std::size_t judged = 0, allowed = 0;
-  for (auto& c : cands) {
-    if (who_.is_root() && path_filter.empty() && allowed >= q.offset + q.limit) {
-      allowed = cands.size();  // root may read every candidate: the page is all that is left to do
-      break;
+  struct Visible {
+    const Candidate* c;
+    std::int64_t seq;
+    UnixTime at;
+    std::optional<store::VersionRow> full;
+    std::string path;
+  };
+  std::vector<Visible> visible;
+  std::size_t judged = 0;
+  for (const auto& c : cands) {
+    if (who_.is_root() && path_filter.empty()) {
+      // Root may read every candidate: only the page needs its rows.
+      if (visible.size() >= q.offset + q.limit) break;
+      visible.push_back({&c, c.last_seq, c.last_at, std::nullopt, {}});
+      continue;
     }
-    if (judged >= kMaxJudged && allowed >= q.offset + q.limit) {
+    if (!who_.is_root() && judged >= kMaxJudged) {
       res.total_is_estimate = true;
-      res.total = allowed + (cands.size() - judged) * allowed / std::max<std::size_t>(judged, 1);
       break;
     }
     ++judged;
-    std::int64_t seq = c.last_seq;
-    bool in_page = allowed >= q.offset && allowed < q.offset + q.limit;
-    std::optional<store::VersionRow> full;
-    if (!who_.is_root() || in_page) {
-      auto v = r_.version_by_id(c.version_id);
-      if (!v.ok()) return v.error();
-      full = std::move(*v);
-    }
+    Visible v{&c, c.last_seq, c.last_at, std::nullopt, {}};
     if (!who_.is_root()) {
-      auto m = may(c.node_id, full->meta, seq, kRead);
+      auto row = r_.version_by_id(c.version_id);
+      if (!row.ok()) return row.error();
+      v.full = std::move(*row);
+      auto m = may(c.node_id, v.full->meta, v.seq, kRead);
       if (!m.ok()) return m.error();
-      if (!*m && c.from_seq != seq) {
-        seq = c.from_seq;
-        m = may(c.node_id, full->meta, seq, kRead);
+      if (!*m && c.from_seq != v.seq) {
+        v.seq = c.from_seq;
+        m = may(c.node_id, v.full->meta, v.seq, kRead);
         if (!m.ok()) return m.error();
       }
       if (!*m) continue;
-    }
-    std::string path;
-    if (!path_filter.empty() || in_page) {
-      auto p = r_.node_path(c.node_id);
-      if (!p.ok()) return p.error();
-      path = std::move(*p);
-      if (!path_filter.empty() && fold(path).find(path_filter) == std::string::npos) continue;
-    }
-    if (in_page) {
       auto pts = host_points(c.host_id);
       if (!pts.ok()) return pts.error();
-      auto hn = host_names_.find(c.host_id);
-      if (hn == host_names_.end()) {
-        auto hosts_list = r_.hosts();
-        if (!hosts_list.ok()) return hosts_list.error();
-        for (const auto& h : *hosts_list) host_names_[h.id] = h.name;
-        hn = host_names_.find(c.host_id);
-      }
-      SearchHit hit;
-      hit.host = hn == host_names_.end() ? "" : hn->second;
-      hit.path = std::move(path);
-      hit.name = names[c.name].name;
-      hit.at = (*pts)->at(static_cast<std::size_t>(seq - 1)).at;
-      hit.first_at = (*pts)->at(static_cast<std::size_t>(c.from_seq - 1)).at;
-      hit.match = c.match;
-      if (!full) {
-        auto v = r_.version_by_id(c.version_id);
-        if (!v.ok()) return v.error();
-        full = std::move(*v);
-      }
-      hit.version = std::move(*full);
-      res.hits.push_back(std::move(hit));
+      v.at = (*pts)->at(static_cast<std::size_t>(v.seq - 1)).at;
     }
-    ++allowed;
+    if (!path_filter.empty()) {
+      auto p = r_.node_path(c.node_id);
+      if (!p.ok()) return p.error();
+      if (fold(*p).find(path_filter) == std::string::npos) continue;
+      v.path = std::move(*p);
+    }
+    visible.push_back(std::move(v));
   }
-  if (!res.total_is_estimate) res.total = allowed;
+  if (!who_.is_root())
+    std::stable_sort(visible.begin(), visible.end(), [&](const Visible& a, const Visible& b) {
+      if (a.c->match != b.c->match) return a.c->match < b.c->match;
+      return a.at > b.at;  // ties keep the name order of the first sort
+    });
+  std::size_t allowed = visible.size();
+  if (who_.is_root() && path_filter.empty()) allowed = cands.size();
+  if (res.total_is_estimate)
+    allowed += (cands.size() - judged) * visible.size() / std::max<std::size_t>(judged, 1);
+
+  for (std::size_t i = q.offset; i < visible.size() && i < q.offset + q.limit; ++i) {
+    Visible& v = visible[i];
+    const Candidate& c = *v.c;
+    if (v.path.empty()) {
+      auto p = r_.node_path(c.node_id);
+      if (!p.ok()) return p.error();
+      v.path = std::move(*p);
+    }
+    if (!v.full) {
+      auto row = r_.version_by_id(c.version_id);
+      if (!row.ok()) return row.error();
+      v.full = std::move(*row);
+    }
+    auto pts = host_points(c.host_id);
+    if (!pts.ok()) return pts.error();
+    auto hn = host_names_.find(c.host_id);
+    if (hn == host_names_.end()) {
+      auto hosts_list = r_.hosts();
+      if (!hosts_list.ok()) return hosts_list.error();
+      for (const auto& h : *hosts_list) host_names_[h.id] = h.name;
+      hn = host_names_.find(c.host_id);
+    }
+    SearchHit hit;
+    hit.host = hn == host_names_.end() ? "" : hn->second;
+    hit.path = std::move(v.path);
+    hit.name = names[c.name].name;
+    hit.at = v.at;
+    hit.first_at = (*pts)->at(static_cast<std::size_t>(c.from_seq - 1)).at;
+    hit.match = c.match;
+    hit.version = std::move(*v.full);
+    res.hits.push_back(std::move(hit));
+  }
+  res.total = allowed;
   return res;
 }
 
