@@ -5,6 +5,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -23,6 +26,18 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
+
+// Ctrl-C stops a restore between two writes; the file being written is removed.
+std::atomic<bool> interrupted{false};
+void on_interrupt(int) { interrupted = true; }
+
+// "name.recall-N", shortened so that the whole name still fits in 255 bytes.
+std::string alternative_name(const std::string& name, int n) {
+  std::string suffix = ".recall-" + std::to_string(n);
+  std::size_t keep = std::min(name.size(), std::size_t{255} - suffix.size());
+  while (keep > 0 && keep < name.size() && (static_cast<unsigned char>(name[keep]) & 0xC0) == 0x80) --keep;
+  return name.substr(0, keep) + suffix;
+}
 
 std::string join_rel(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
 std::string join_host(const std::string& a, const std::string& b) { return a == "/" ? "/" + b : a + "/" + b; }
@@ -86,7 +101,7 @@ Result<std::string> Restorer::pick_name(int dirfd, const std::string& name, cons
       return name;
     case OnConflict::Rename:
       for (int i = 1; i < 10000; ++i) {
-        std::string alt = name + ".recall-" + std::to_string(i);
+        std::string alt = alternative_name(name, i);
         if (fstatat(dirfd, alt.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
           sum_.renamed++;
           if (o_.dry_run) sum_.plan.push_back({{"action", "rename"}, {"path", shown}, {"to", alt}});
@@ -98,24 +113,50 @@ Result<std::string> Restorer::pick_name(int dirfd, const std::string& name, cons
   return name;
 }
 
-void Restorer::apply_meta(int dirfd, const std::string& name, const std::string& shown, const nlohmann::json& meta,
-                          bool is_link) {
-  if (root_) {
-    if (fchownat(dirfd, name.c_str(), meta.value("uid", 0u), meta.value("gid", 0u), AT_SYMLINK_NOFOLLOW) != 0)
-      sum_.warnings.push_back("cannot set owner of " + shown + ": " + std::strerror(errno));
+unsigned Restorer::restored_mode(const std::string& shown, const nlohmann::json& meta) {
+  unsigned mode = meta.value("mode", 0644u) & 07777u;
+  if (!root_ && (mode & (S_ISUID | S_ISGID))) {
+    mode &= ~static_cast<unsigned>(S_ISUID | S_ISGID);
+    if (meta.value("type", "") != "dir")
+      sum_.warnings.push_back("dropped setuid/setgid bits of " + shown + " (only root may restore them)");
   }
-  if (!is_link) {
-    unsigned mode = meta.value("mode", 0644u);
-    if (!root_ && (mode & (S_ISUID | S_ISGID))) {
-      mode &= ~static_cast<unsigned>(S_ISUID | S_ISGID);
-      if (meta.value("type", "") != "dir")
-        sum_.warnings.push_back("dropped setuid/setgid bits of " + shown + " (only root may restore them)");
-    }
-    fchmodat(dirfd, name.c_str(), mode, 0);
-  }
+  return mode;
+}
+
+// Owner, mode and times go through a descriptor of the object itself, never through a name
+// someone could swap for a symlink between our creating it and our changing it.
+void Restorer::apply_meta_fd(int fd, const std::string& shown, const nlohmann::json& meta) {
+  if (root_ && fchown(fd, meta.value("uid", 0u), meta.value("gid", 0u)) != 0)
+    sum_.warnings.push_back("cannot set owner of " + shown + ": " + std::strerror(errno));
+  fchmod(fd, restored_mode(shown, meta));
   std::int64_t ns = meta.value("mtime_ns", std::int64_t{0});
   struct timespec ts[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)}};
-  utimensat(dirfd, name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+  futimens(fd, ts);
+}
+
+void Restorer::apply_meta_special(int dirfd, const std::string& name, const std::string& shown,
+                                  const nlohmann::json& meta, bool is_link) {
+  std::int64_t ns = meta.value("mtime_ns", std::int64_t{0});
+  struct timespec ts[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)}};
+  if (is_link) {  // symlinks have no mode; both calls act on the link itself
+    if (root_ && fchownat(dirfd, name.c_str(), meta.value("uid", 0u), meta.value("gid", 0u), AT_SYMLINK_NOFOLLOW) != 0)
+      sum_.warnings.push_back("cannot set owner of " + shown + ": " + std::strerror(errno));
+    utimensat(dirfd, name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+    return;
+  }
+  // Fifos and devices cannot be opened for real without side effects: pin them with O_PATH,
+  // check what was pinned, and change them through /proc/self/fd.
+  Fd fd(openat(dirfd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st {};
+  if (fd.fd < 0 || fstat(fd.fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+    sum_.warnings.push_back("not setting owner and mode of " + shown + ": it was replaced while restoring");
+    return;
+  }
+  std::string proc = "/proc/self/fd/" + std::to_string(fd.fd);
+  if (root_ && fchownat(fd.fd, "", meta.value("uid", 0u), meta.value("gid", 0u), AT_EMPTY_PATH) != 0)
+    sum_.warnings.push_back("cannot set owner of " + shown + ": " + std::strerror(errno));
+  chmod(proc.c_str(), restored_mode(shown, meta));
+  utimensat(AT_FDCWD, proc.c_str(), ts, 0);
 }
 
 Status Restorer::write_file(int dirfd, const std::string& final_name, bool replace, const Item& item,
@@ -129,6 +170,7 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
   auto s = ctx_.api().get_stream(
       target("/v1/content", {{"host", o_.host}, {"at", o_.at}, {"path", host_path}}),
       [&](std::span<const std::uint8_t> data) -> Status {
+        if (interrupted) return make_error(ErrorKind::Cancelled, "restore interrupted; nothing half-written was left");
         hash.update(data);
         got += data.size();
         sum_.bytes += data.size();
@@ -159,8 +201,8 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
   if (got != item.meta.value("size", 0ull) || expected.empty() || actual != expected)
     return cleanup(make_error(ErrorKind::Corrupt, host_path + ": restored bytes do not match the catalog's SHA-256; "
                                                               "nothing was written"));
+  apply_meta_fd(fd.fd, host_path, item.meta);
   if (fsync(fd.fd) != 0) return cleanup(io_error("cannot flush " + host_path, errno));
-  apply_meta(dirfd, tmp, host_path, item.meta, false);
   unsigned flags = replace ? 0 : RENAME_NOREPLACE;
   if (renameat2(dirfd, tmp.c_str(), dirfd, final_name.c_str(), flags) != 0)
     return cleanup(io_error("cannot put " + final_name + " in place", errno));
@@ -184,13 +226,15 @@ Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const s
     return Named(*final_name);
   }
   if (type == "dir") {
+    if (replace && unlinkat(parent_fd, final_name->c_str(), 0) != 0)  // --on-conflict overwrite of a file
+      return io_error("cannot replace " + shown + " with a directory", errno);
     if (mkdirat(parent_fd, final_name->c_str(), 0700) != 0 && errno != EEXIST)
       return io_error("cannot create directory " + shown, errno);
     sum_.dirs++;
     return Named(*final_name);
   }
   if (replace && type != "file") unlinkat(parent_fd, final_name->c_str(), 0);
-  std::uint64_t ino = item.meta.value("ino", 0ull);
+  LinkKey ino{item.meta.value("ino", 0ull), item.meta.value("size", 0ull), item.meta.value("mtime_ns", std::int64_t{0})};
   bool linked = type == "file" && item.meta.value("nlink", 1u) > 1;
   if (linked) {
     if (auto it = links_.find(ino); it != links_.end()) {
@@ -221,13 +265,13 @@ Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const s
     std::string target_bytes = raw_bytes(item.meta, "target");
     if (symlinkat(target_bytes.c_str(), parent_fd, final_name->c_str()) != 0)
       return io_error("cannot create symlink " + shown, errno);
-    apply_meta(parent_fd, *final_name, shown, item.meta, true);
+    apply_meta_special(parent_fd, *final_name, shown, item.meta, true);
     sum_.links++;
     return Named(*final_name);
   }
   if (type == "fifo") {
     if (mkfifoat(parent_fd, final_name->c_str(), 0600) != 0) return io_error("cannot create fifo " + shown, errno);
-    apply_meta(parent_fd, *final_name, shown, item.meta, false);
+    apply_meta_special(parent_fd, *final_name, shown, item.meta, false);
     sum_.others++;
     return Named(*final_name);
   }
@@ -235,7 +279,7 @@ Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const s
     mode_t m = (type == "chardev" ? S_IFCHR : S_IFBLK) | 0600;
     if (mknodat(parent_fd, final_name->c_str(), m, static_cast<dev_t>(item.meta.value("rdev", 0ull))) != 0)
       return io_error("cannot create device " + shown, errno);
-    apply_meta(parent_fd, *final_name, shown, item.meta, false);
+    apply_meta_special(parent_fd, *final_name, shown, item.meta, false);
     sum_.others++;
     return Named(*final_name);
   }
@@ -245,6 +289,10 @@ Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const s
 
 Result<RestoreSummary> Restorer::run() {
   root_ = geteuid() == 0;
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   auto st = ctx_.api().get(target("/v1/stat", {{"host", o_.host}, {"at", o_.at}, {"path", o_.path}}));
   if (!st.ok()) return st.error();
   std::string root_host_path = raw_bytes(*st, "path");
@@ -294,6 +342,10 @@ Result<RestoreSummary> Restorer::run() {
       if (it == dir_fds_.end()) continue;  // its directory was skipped
       pfd = it->second;
     }
+    if (interrupted) {
+      close_all();
+      return make_error(ErrorKind::Cancelled, "restore interrupted; what was restored so far stays");
+    }
     std::string host_path = item.rel.empty() ? root_host_path : join_host(root_host_path, item.rel);
     auto placed = restore_item(pfd, rel_parent, name, item, host_path);
     if (!placed.ok()) {
@@ -313,7 +365,7 @@ Result<RestoreSummary> Restorer::run() {
   // and a read-only mode would have stopped the restore.
   for (auto it = dirs_done.rbegin(); it != dirs_done.rend(); ++it) {
     int fd = dir_fds_[it->first];
-    apply_meta(fd, ".", o_.dest + "/" + it->first, it->second, false);
+    apply_meta_fd(fd, o_.dest + "/" + it->first, it->second);
   }
   close_all();
   progress_.done();

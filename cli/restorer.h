@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <tuple>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -51,16 +52,20 @@ class Restorer {
   Status write_file(int dirfd, const std::string& final_name, bool replace, const Item& item,
                     const std::string& host_path);
   // `shown` names the target in warnings (the file may still have its temporary name).
-  void apply_meta(int dirfd, const std::string& name, const std::string& shown, const nlohmann::json& meta,
-                  bool is_link);
+  unsigned restored_mode(const std::string& shown, const nlohmann::json& meta);
+  void apply_meta_fd(int fd, const std::string& shown, const nlohmann::json& meta);
+  void apply_meta_special(int dirfd, const std::string& name, const std::string& shown, const nlohmann::json& meta,
+                          bool is_link);
 
   Context& ctx_;
   RestoreOptions o_;
   RestoreSummary sum_;
   std::vector<Item> items_;
   std::uint64_t total_bytes_ = 0;
-  // Hard links: host inode -> (directory key in dir_fds_, name) of the first restored name.
-  std::map<std::uint64_t, std::pair<std::string, std::string>> links_;
+  // Hard links: (host inode, size, mtime) -> (directory key in dir_fds_, name) of the first
+  // restored name. Size and mtime guard against equal inode numbers from two filesystems.
+  using LinkKey = std::tuple<std::uint64_t, std::uint64_t, std::int64_t>;
+  std::map<LinkKey, std::pair<std::string, std::string>> links_;
   // Open descriptors of the restored directories by their relative path; -1 in a dry run for
   // a directory that does not exist yet.
   std::map<std::string, int> dir_fds_;

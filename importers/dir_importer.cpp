@@ -72,14 +72,20 @@ class DirImport {
     std::string real;   // path on this machine
     std::string shown;  // path as recorded on the host
     std::int64_t node;
+    DevIno id;          // what lstat said when its parent was listed
   };
+  enum class Outcome { Kept, Recorded, Vanished };
 
   Status record_ancestors(const std::vector<std::string>& parts, const std::string& source_root);
-  // Records `meta` for `node` unless the open version is unchanged; returns whether it was kept.
-  Result<bool> keep_or_replace(std::int64_t node, const std::optional<store::VersionRow>& prev, FileMeta meta,
-                               const std::string& real);
+  // Records `meta` for `node` unless the open version is unchanged. `xattr_path` reaches the
+  // entry through its parent's open descriptor. Vanished: it disappeared while being read.
+  Result<Outcome> keep_or_replace(std::int64_t node, const std::optional<store::VersionRow>& prev, FileMeta meta,
+                                  const std::string& xattr_path);
+  // The entry vanished or could not be read: report it and end what the previous point had.
+  Status gone(const std::string& shown, const std::string& why, const std::optional<store::VersionRow>& prev,
+              std::int64_t node);
   Status walk_dir(const DirTask& dir);
-  Status handle_entry(const DirTask& dir, const std::string& name, const struct stat& st,
+  Status handle_entry(const DirTask& dir, int dir_fd, const std::string& name, const struct stat& st,
                       const std::optional<store::VersionRow>& prev, std::int64_t node,
                       std::vector<DirTask>& subdirs);
   Status drain(bool wait);
@@ -111,21 +117,33 @@ class DirImport {
   std::map<DevIno, std::uint64_t> link_jobs_;        // hard-linked inode -> its pending job
   std::map<DevIno, std::int64_t> link_contents_;    // hard-linked inode -> content id
   std::vector<DirTask> stack_;                       // directories still to walk, depth first
+  std::set<DevIno> walked_;                          // a bind mount must not be walked twice
 };
 
 std::string join(const std::string& dir, const std::string& name) {
   return dir == "/" ? "/" + name : dir + "/" + name;
 }
 
-Result<bool> DirImport::keep_or_replace(std::int64_t node, const std::optional<store::VersionRow>& prev,
-                                        FileMeta meta, const std::string& real) {
-  if (prev && unchanged(prev->meta, meta)) return true;
-  if (auto s = meta_reader_.add_extras(real, meta); !s.ok()) return s.error();
+Result<DirImport::Outcome> DirImport::keep_or_replace(std::int64_t node,
+                                                     const std::optional<store::VersionRow>& prev, FileMeta meta,
+                                                     const std::string& xattr_path) {
+  if (prev && unchanged(prev->meta, meta)) return Outcome::Kept;
+  if (auto s = meta_reader_.add_extras(xattr_path, meta); !s.ok()) return Outcome::Vanished;
   if (prev) RECALL_TRY(writer_->close_version(prev->id));
   auto v = writer_->add_version(node, meta, 0);
   if (!v.ok()) return v.error();
   progress_.entries_changed++;
-  return false;
+  return Outcome::Recorded;
+}
+
+Status DirImport::gone(const std::string& shown, const std::string& why, const std::optional<store::VersionRow>& prev,
+                       std::int64_t node) {
+  skip(shown, why);
+  if (prev) {
+    RECALL_TRY(writer_->close_version(prev->id));
+    progress_.entries_deleted++;
+  }
+  return writer_->close_subtree(node);
 }
 
 Status DirImport::record_ancestors(const std::vector<std::string>& parts, const std::string& source_root) {
@@ -150,6 +168,7 @@ Status DirImport::record_ancestors(const std::vector<std::string>& parts, const 
     if (!prev.ok()) return prev.error();
     auto kept = keep_or_replace(node, *prev, meta_reader_.from_stat(st), real);
     if (!kept.ok()) return kept.error();
+    if (*kept == Outcome::Vanished) return make_error(ErrorKind::Io, "cannot read the attributes of " + real);
     progress_.entries++;
     // Anything else the previous point had beside the path being imported is gone now.
     auto children = writer_->open_children(node);
@@ -167,42 +186,48 @@ Status DirImport::record_ancestors(const std::vector<std::string>& parts, const 
   return {};
 }
 
-Status DirImport::handle_entry(const DirTask& dir, const std::string& name, const struct stat& st,
+Status DirImport::handle_entry(const DirTask& dir, int dir_fd, const std::string& name, const struct stat& st,
                                const std::optional<store::VersionRow>& prev, std::int64_t node,
                                std::vector<DirTask>& subdirs) {
   std::string real = join(dir.real, name);
   std::string shown = join(dir.shown, name);
+  // Attributes are read through the parent's descriptor: a directory above swapped for a
+  // symlink meanwhile cannot lend this entry another file's xattrs or ACL.
+  std::string via_fd = "/proc/self/fd/" + std::to_string(dir_fd) + "/" + name;
   FileMeta meta = meta_reader_.from_stat(st);
   if (meta.type == FileType::Regular) progress_.bytes_total += meta.size;
 
-  if (meta.type == FileType::Directory) {
-    auto kept = keep_or_replace(node, prev, meta, real);
+  if (meta.type != FileType::Regular) {
+    auto kept = keep_or_replace(node, prev, meta, via_fd);
     if (!kept.ok()) return kept.error();
+    if (*kept == Outcome::Vanished) return gone(shown, "vanished during the backup", prev, node);
+    if (meta.type != FileType::Directory) return {};
     if (st.st_dev != root_dev_ && !o_.cross_filesystems) {
       // A mount point: recorded as an empty directory unless asked to cross.
-      RECALL_TRY(writer_->close_subtree(node));
-      return {};
+      return writer_->close_subtree(node);
     }
-    subdirs.push_back({real, shown, node});
+    subdirs.push_back({real, shown, node, {st.st_dev, st.st_ino}});
     return {};
-  }
-  if (meta.type != FileType::Regular) {
-    auto kept = keep_or_replace(node, prev, meta, real);
-    return kept.ok() ? Status{} : Status{kept.error()};
   }
   if (prev && unchanged(prev->meta, meta)) {
     progress_.files_unchanged++;
     return {};
   }
-  if (auto s = meta_reader_.add_extras(real, meta); !s.ok()) {
-    skip(shown, s.error().message);
-    if (prev) {
-      RECALL_TRY(writer_->close_version(prev->id));
-      progress_.entries_deleted++;
-    }
-    return {};
-  }
+  if (auto s = meta_reader_.add_extras(via_fd, meta); !s.ok()) return gone(shown, s.error().message, prev, node);
   std::int64_t prev_id = prev ? prev->id : 0;
+  if (!prev) {
+    // A new path whose inode, size and times match a file of the previous point was moved
+    // (a renamed directory, say): its content is known, so it is not read again.
+    auto moved = writer_->moved_version(meta.ino, meta.size, meta.mtime_ns, meta.ctime_ns);
+    if (!moved.ok()) return moved.error();
+    if (*moved && (*moved)->content_id) {
+      auto v = writer_->add_version(node, meta, (*moved)->content_id);
+      if (!v.ok()) return v.error();
+      progress_.entries_changed++;
+      progress_.files_unchanged++;
+      return {};
+    }
+  }
   DevIno key{st.st_dev, st.st_ino};
   if (st.st_nlink > 1) {
     if (auto it = link_contents_.find(key); it != link_contents_.end()) {
@@ -225,24 +250,39 @@ Status DirImport::handle_entry(const DirTask& dir, const std::string& name, cons
     link_jobs_[key] = job;
     pf.link_key = key;
   }
-  pool_->submit({job, real, st.st_ino});
+  pool_->submit({job, real, st.st_dev, st.st_ino});
   return {};
 }
 
 Status DirImport::walk_dir(const DirTask& dir) {
-  int fd = ::open(dir.real.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  DIR* d = fd >= 0 ? fdopendir(fd) : nullptr;
   auto prev_children = writer_->open_children(dir.node);
-  if (!prev_children.ok()) {
-    if (d) closedir(d); else if (fd >= 0) ::close(fd);
-    return prev_children.error();
+  if (!prev_children.ok()) return prev_children.error();
+  int fd = ::open(dir.real.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    skip(dir.shown + "/", std::string(err == ENOENT ? "vanished during the backup" : "cannot list: ") +
+                              (err == ENOENT ? "" : std::strerror(err)));
+    return writer_->close_subtree(dir.node);
   }
+  struct stat st {};
+  // Opened by path, so check it is still the directory its parent listed: a directory above
+  // it replaced by a symlink meanwhile would otherwise lend it someone else's files.
+  if (fstat(fd, &st) != 0 || st.st_dev != dir.id.dev || st.st_ino != dir.id.ino) {
+    ::close(fd);
+    skip(dir.shown + "/", "changed during the backup; recorded empty");
+    return writer_->close_subtree(dir.node);
+  }
+  if (!walked_.insert(dir.id).second) {
+    ::close(fd);
+    skip(dir.shown + "/", "the same directory is mounted elsewhere in the tree; recorded empty here");
+    return writer_->close_subtree(dir.node);
+  }
+  DIR* d = fdopendir(fd);
   if (!d) {
     int err = errno;
-    if (fd >= 0) ::close(fd);
+    ::close(fd);
     skip(dir.shown + "/", std::string("cannot list: ") + std::strerror(err));
-    RECALL_TRY(writer_->close_subtree(dir.node));
-    return {};
+    return writer_->close_subtree(dir.node);
   }
   std::vector<std::string> names;
   while (dirent* e = readdir(d)) {
@@ -259,31 +299,32 @@ Status DirImport::walk_dir(const DirTask& dir) {
       break;
     }
     progress_.entries++;
-    struct stat st {};
     auto prev_it = prev_children->find(name);
     std::optional<store::VersionRow> prev;
     if (prev_it != prev_children->end()) {
       prev = std::move(prev_it->second);
       prev_children->erase(prev_it);
     }
-    if (fstatat(dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-        excluded_.count({st.st_dev, st.st_ino})) {
-      if (errno == ENOENT || excluded_.count({st.st_dev, st.st_ino}) == 0)
-        skip(join(dir.shown, name), std::string("vanished during the backup"));
-      if (prev) {  // gone now: its validity ends
-        RECALL_TRY(writer_->close_version(prev->id));
-        if (is_dir(prev->meta)) RECALL_TRY(writer_->close_subtree(prev->node_id));
+    struct stat est {};
+    bool found = fstatat(dirfd(d), name.c_str(), &est, AT_SYMLINK_NOFOLLOW) == 0;
+    if (!found || excluded_.count({est.st_dev, est.st_ino})) {
+      if (!found) skip(join(dir.shown, name), "vanished during the backup");
+      if (prev) {  // not in this point: its validity ends
+        if (auto s = writer_->close_version(prev->id); !s.ok()) { result = s; break; }
+        if (is_dir(prev->meta)) {
+          if (auto s = writer_->close_subtree(prev->node_id); !s.ok()) { result = s; break; }
+        }
         progress_.entries_deleted++;
       }
       continue;
     }
-    if (prev && prev->meta.type != FileMeta{}.type && is_dir(prev->meta) != S_ISDIR(st.st_mode)) {
-      // A directory became a file or the reverse: end the old subtree first.
-      if (is_dir(prev->meta)) RECALL_TRY(writer_->close_subtree(prev->node_id));
+    if (prev && is_dir(prev->meta) && !S_ISDIR(est.st_mode)) {
+      // A directory became something else: end the old subtree first.
+      if (auto s = writer_->close_subtree(prev->node_id); !s.ok()) { result = s; break; }
     }
     auto node = node_for(dir.node, name, prev);
     if (!node.ok()) { result = node.error(); break; }
-    if (auto s = handle_entry(dir, name, st, prev, *node, subdirs); !s.ok()) { result = s; break; }
+    if (auto s = handle_entry(dir, dirfd(d), name, est, prev, *node, subdirs); !s.ok()) { result = s; break; }
   }
   closedir(d);
   if (!result.ok()) return result;
@@ -421,8 +462,9 @@ Result<DirImportReport> DirImport::run() {
     }
     auto kept = keep_or_replace(node, *prev, meta_reader_.from_stat(root_st), source);
     if (!kept.ok()) return fail(kept.error());
+    if (*kept == Outcome::Vanished) return fail(make_error(ErrorKind::Io, "cannot read the attributes of " + source));
     progress_.entries++;
-    stack_.push_back({source, join_point_path(*record), node});
+    stack_.push_back({source, join_point_path(*record), node, {root_st.st_dev, root_st.st_ino}});
   }
   while (!stack_.empty()) {
     DirTask d = std::move(stack_.back());

@@ -98,7 +98,7 @@ void HashPool::hash_file(const HashJob& job, const ChunkKnown& known) {
   if (fd < 0 && errno == EPERM) fd = ::open(job.path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return fail(io_error("cannot open", errno));
   struct stat before {};
-  if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode) || before.st_ino != job.ino) {
+  if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode) || before.st_ino != job.ino || before.st_dev != job.dev) {
     ::close(fd);
     return fail(make_error(ErrorKind::Conflict, "replaced during the backup"));
   }

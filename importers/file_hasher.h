@@ -22,6 +22,7 @@ namespace recall::import {
 struct HashJob {
   std::uint64_t id = 0;
   std::string path;
+  std::uint64_t dev = 0;  // what the walk saw: the file read must be that very file
   std::uint64_t ino = 0;
 };
 

@@ -62,6 +62,22 @@ Result<std::size_t> number(const Query& q, const char* name, std::size_t def, st
   return std::min(v, max);
 }
 
+// Every query of one request reads the same committed state, even while an import commits
+// in between (a search must not see a point in one query that another query did not).
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(store::Db& db) : db_(db) { open_ = db_.exec("BEGIN").ok(); }
+  ~ReadSnapshot() { end(); }
+  void end() {
+    if (open_) (void)db_.exec("COMMIT");
+    open_ = false;
+  }
+
+ private:
+  store::Db& db_;
+  bool open_ = false;
+};
+
 }  // namespace
 
 void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& caller, Responder& out) {
@@ -136,6 +152,7 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
 
   auto rd = reader(paths_.catalog);
   if (!rd.ok()) return fail(rd.error());
+  ReadSnapshot snapshot((*rd)->db());
   service::CatalogView view(**rd, who, owners_);
 
   if (path == "/v1/status") {
@@ -227,10 +244,11 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
     if (!res.ok()) return fail(res.error());
     nlohmann::json point = point_json(res->point, res->host.name);
     if (path == "/v1/stat") {
-      nlohmann::json j = meta_json(res->version.meta);
+      nlohmann::json j = meta_json(view.visible_meta(res->version.meta));
       put_bytes(j, "path", res->path);
       j["point"] = point;
-      if (res->version.meta.type == FileType::Regular) {
+      // The hash and the location tell about the content: only for those who may read it.
+      if (res->version.meta.type == FileType::Regular && view.may_read(res->version.meta)) {
         auto c = view.content_of(res->version);
         if (!c.ok()) return fail(c.error());
         j["sha256"] = to_hex(c->sha);
@@ -257,6 +275,7 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
     if (!c.ok()) return fail(c.error());
     auto chunks = view.chunks_of(res->version);
     if (!chunks.ok()) return fail(chunks.error());
+    snapshot.end();  // a long stream must not pin the catalog's snapshot
     auto s = stream_content(out, *c, *chunks, volumes_, stream_counters_);
     if (!s.ok() && !out.responded()) fail(s.error());
     return;  // a failure after the first byte cuts the stream off, which the client detects

@@ -40,7 +40,7 @@ Result<bool> CatalogView::may_search_dir(std::int64_t node_id, std::int64_t seq)
   return ok;
 }
 
-Result<bool> CatalogView::may(std::int64_t node_id, const FileMeta& meta, std::int64_t seq, int want) {
+Result<bool> CatalogView::may_reach(std::int64_t node_id, std::int64_t seq) {
   if (who_.is_root()) return true;
   auto chain = r_.ancestors(node_id);
   if (!chain.ok()) return chain.error();
@@ -49,7 +49,13 @@ Result<bool> CatalogView::may(std::int64_t node_id, const FileMeta& meta, std::i
     if (!x.ok()) return x.error();
     if (!*x) return false;
   }
-  return permits(who_, meta, want, owners_);
+  return true;
+}
+
+Result<bool> CatalogView::may(std::int64_t node_id, const FileMeta& meta, std::int64_t seq, int want) {
+  auto reach = may_reach(node_id, seq);
+  if (!reach.ok() || !*reach) return reach;
+  return who_.is_root() || permits(who_, meta, want, owners_);
 }
 
 Result<Resolved> CatalogView::resolve(const std::string& host_name, UnixTime at, const std::string& path,
@@ -96,7 +102,10 @@ Result<std::vector<ListedEntry>> CatalogView::list(const Resolved& dir) {
   if (!children.ok()) return children.error();
   std::vector<ListedEntry> out;
   out.reserve(children->size());
-  for (auto& c : *children) out.push_back({std::move(c.name), std::move(c.version), searchable});
+  for (auto& c : *children) {
+    c.version.meta = visible_meta(c.version.meta);
+    out.push_back({std::move(c.name), std::move(c.version), searchable});
+  }
   return out;
 }
 
@@ -122,52 +131,87 @@ UnixTime at_of(const std::vector<store::PointRow>& pts, std::int64_t seq) {
 
 Result<std::vector<VersionInfo>> CatalogView::versions(const std::string& host_name, const std::string& path) {
   // Reaching the path in the newest point that has it would miss deleted files, so walk the
-  // node tree (all names ever seen) and judge each version at its own points.
+  // node tree (all names ever seen) and judge each version at each of its points. A path
+  // that never existed and one the caller may never read give the same answer.
   auto parts = split_point_path(path);
   if (!parts.ok()) return parts.error();
   auto h = host(host_name);
   if (!h.ok()) return h.error();
+  auto pts = host_points(h->id);
+  if (!pts.ok()) return pts.error();
+  std::int64_t newest = static_cast<std::int64_t>((*pts)->size());
+  auto denied = [&] {
+    return make_error(ErrorKind::Denied, "permission denied: " + host_name + ":" + escape_for_display(path));
+  };
+  // As on the host, a name below a directory the caller could never search is "permission
+  // denied" whether or not it exists; "not found" only where they could have looked.
+  auto searchable_somewhere = [&](std::int64_t dir) -> Result<bool> {
+    for (std::int64_t seq = newest; seq >= 1; --seq) {
+      auto reach = may_reach(dir, seq);
+      if (!reach.ok()) return reach.error();
+      if (!*reach) continue;
+      auto x = may_search_dir(dir, seq);
+      if (!x.ok() || *x) return x;
+    }
+    return false;
+  };
   std::int64_t node = h->root_node;
   for (const auto& name : *parts) {
     auto child = r_.child_node(node, name);
     if (!child.ok()) return child.error();
-    if (!*child) return make_error(ErrorKind::NotFound, "no " + escape_for_display(path) + " on " + host_name + " at any point");
+    if (!*child) {
+      auto x = searchable_somewhere(node);
+      if (!x.ok()) return x.error();
+      if (!*x) return denied();
+      return make_error(ErrorKind::NotFound, "no " + escape_for_display(path) + " on " + host_name + " at any point");
+    }
     node = **child;
   }
   auto all = r_.versions_of(node);
   if (!all.ok()) return all.error();
-  auto pts = host_points(h->id);
-  if (!pts.ok()) return pts.error();
-  std::int64_t newest = static_cast<std::int64_t>((*pts)->size());
   std::vector<VersionInfo> out;
-  bool any_denied = false;
   for (auto& v : *all) {
-    std::int64_t last = std::min(v.to_seq, newest);
-    auto ok = may(node, v.meta, last, kRead);
-    if (!ok.ok()) return ok.error();
-    if (!*ok && last != v.from_seq) {
-      ok = may(node, v.meta, v.from_seq, kRead);
-      if (!ok.ok()) return ok.error();
+    // The points of this version where the caller could reach and read it (ancestors'
+    // modes may differ between points); first_seen/last_seen only tell of those.
+    std::int64_t first = 0, last = 0, count = 0;
+    for (std::int64_t seq = std::min(v.to_seq, newest); seq >= v.from_seq; --seq) {
+      auto reach = may_reach(node, seq);
+      if (!reach.ok()) return reach.error();
+      if (!*reach) continue;
+      if (!who_.is_root() && !permits(who_, v.meta, kRead, owners_)) continue;
+      if (!last) last = seq;
+      first = seq;
+      ++count;
     }
-    if (!*ok) {
-      any_denied = true;
-      continue;
-    }
+    if (!count) continue;
     VersionInfo info;
-    info.first_at = at_of(**pts, v.from_seq);
+    info.first_at = at_of(**pts, first);
     info.last_at = at_of(**pts, last);
-    info.points = last - v.from_seq + 1;
-    info.current = v.to_seq >= newest;
+    info.points = count;
+    info.current = v.to_seq >= newest && last == newest;
     if (v.content_id) {
       auto c = r_.content(v.content_id);
       if (!c.ok()) return c.error();
       info.sha256 = to_hex(c->sha);
     }
+    v.meta = visible_meta(v.meta);
     info.version = std::move(v);
     out.push_back(std::move(info));
   }
-  if (out.empty() && any_denied)
-    return make_error(ErrorKind::Denied, "permission denied: " + host_name + ":" + escape_for_display(path));
+  if (out.empty()) return denied();
+  return out;
+}
+
+FileMeta CatalogView::visible_meta(const FileMeta& meta) {
+  if (who_.is_root() || meta.xattrs.empty()) return meta;
+  FileMeta out = meta;
+  bool readable = may_read(meta);
+  std::erase_if(out.xattrs, [&](const auto& x) {
+    const std::string& name = x.first;
+    if (name.rfind("trusted.", 0) == 0) return true;
+    if (name.rfind("user.", 0) == 0) return !readable;
+    return false;  // security.* and system.* are shown to anyone who may look the file up
+  });
   return out;
 }
 

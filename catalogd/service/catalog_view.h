@@ -82,6 +82,12 @@ class CatalogView {
   Result<std::vector<VersionInfo>> versions(const std::string& host, const std::string& path);
   Result<SearchResult> search(const SearchQuery& q);
 
+  // What of `meta` the caller may see by looking, as on the host (stat, listxattr,
+  // getxattr): user.* xattrs only with read permission, trusted.* only for root.
+  FileMeta visible_meta(const FileMeta& meta);
+  // May the caller read the content (and so learn its hash and where it lives)?
+  bool may_read(const FileMeta& meta) { return permits(who_, meta, kRead, owners_); }
+
   Result<std::vector<store::ChunkLocation>> chunks_of(const store::VersionRow& file);
   Result<store::ContentRow> content_of(const store::VersionRow& file);
 
@@ -91,6 +97,8 @@ class CatalogView {
   // May the caller read `node` at point `seq` of its host (x on ancestors, want on node)?
   Result<bool> may(std::int64_t node_id, const FileMeta& meta, std::int64_t seq, int want);
   Result<bool> may_search_dir(std::int64_t node_id, std::int64_t seq);
+  // Search (x) on every ancestor of `node` at point `seq`: could the caller look it up?
+  Result<bool> may_reach(std::int64_t node_id, std::int64_t seq);
   Result<const std::vector<store::PointRow>*> host_points(std::int64_t host_id);
 
   store::CatalogReader& r_;

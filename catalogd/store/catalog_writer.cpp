@@ -163,6 +163,20 @@ Result<std::optional<VersionRow>> PointWriter::open_version(std::int64_t node_id
   return std::optional<VersionRow>(read_version(*q));
 }
 
+Result<std::optional<VersionRow>> PointWriter::moved_version(std::uint64_t ino, std::uint64_t size,
+                                                             std::int64_t mtime_ns, std::int64_t ctime_ns) {
+  if (seq_ == 1) return std::optional<VersionRow>();
+  RECALL_W(q, "SELECT " RECALL_VERSION_COLUMNS " FROM versions v JOIN nodes n ON n.id = v.node_id "
+              "WHERE v.ino = ?1 AND n.host_id = ?2 AND v.type = 'f' AND v.size = ?3 AND v.mtime_ns = ?4 "
+              "AND v.ctime_ns = ?5 AND v.to_seq IN (?6, ?7) LIMIT 1");
+  q->bind(1, static_cast<std::int64_t>(ino)).bind(2, host_id_).bind(3, static_cast<std::int64_t>(size));
+  q->bind(4, mtime_ns).bind(5, ctime_ns).bind(6, kOpenSeq).bind(7, seq_ - 1);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return std::optional<VersionRow>();
+  return std::optional<VersionRow>(read_version(*q));
+}
+
 Status PointWriter::close_version(std::int64_t version_id) {
   RECALL_W(q, "UPDATE versions SET to_seq = ?1 WHERE id = ?2");
   q->bind(1, seq_ - 1).bind(2, version_id);

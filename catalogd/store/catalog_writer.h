@@ -38,6 +38,10 @@ class PointWriter {
   // Versions still open (valid in the previous point) under a directory node, by name.
   Result<std::unordered_map<std::string, VersionRow>> open_children(std::int64_t parent);
   Result<std::optional<VersionRow>> open_version(std::int64_t node_id);
+  // A regular file of the previous point (still open, or closed by this import) with this
+  // inode, size, mtime and ctime: the same file under another path.
+  Result<std::optional<VersionRow>> moved_version(std::uint64_t ino, std::uint64_t size, std::int64_t mtime_ns,
+                                                  std::int64_t ctime_ns);
   // Ends a version's validity at the previous point (the path changed or was deleted).
   Status close_version(std::int64_t version_id);
   // Ends every open version below a directory node (a directory was deleted).

@@ -109,6 +109,10 @@ CREATE TABLE versions(
   extra TEXT);                        -- JSON: xattrs and ACLs, NULL when none
 CREATE INDEX versions_by_node ON versions(node_id, from_seq);
 )sql",
+    // 2: find a moved file by its inode, so a renamed directory's files are not read again.
+    R"sql(
+CREATE INDEX versions_by_ino ON versions(ino);
+)sql",
 };
 
 }  // namespace
