@@ -82,6 +82,11 @@ class ReadSnapshot {
 
 void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& caller, Responder& out) {
   counters_.requests++;
+  // Accounts and groups change; recorded owners are mapped by name afresh every few minutes.
+  if (UnixTime now = now_utc(); now - owners_cleared_.load() > kOwnerCacheSeconds) {
+    owners_cleared_ = now;
+    owners_.clear();
+  }
   std::string path;
   Query q = parse_query(HttpServer::target(req), path);
   auto who_r = identity_for(caller.uid, caller.gid, config_.admin_group);

@@ -42,6 +42,8 @@ class Api {
   StreamCounters stream_counters_;
   Counters counters_;
   UnixTime started_;
+  static constexpr UnixTime kOwnerCacheSeconds = 300;
+  std::atomic<UnixTime> owners_cleared_{0};
 };
 
 }  // namespace recall::daemon

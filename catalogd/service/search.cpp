@@ -124,8 +124,10 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
       "JOIN versions v ON v.node_id = n.id WHERE n.name_id = ?1 AND (?2 = 0 OR n.host_id = ?2)");
   if (!versions_q.ok()) return versions_q.error();
   auto& vq = *versions_q;
+  // A query as broad as '*' would otherwise hold every version in memory for one page.
+  constexpr std::size_t kMaxCandidates = 500000;
   std::vector<Candidate> cands;
-  for (std::uint32_t i = 0; i < names.size(); ++i) {
+  for (std::uint32_t i = 0; i < names.size() && cands.size() < kMaxCandidates; ++i) {
     vq->bind(1, names[i].id).bind(2, host_filter);
     for (;;) {
       auto row = vq->step();
@@ -143,6 +145,7 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
     }
     vq->reset();
   }
+  if (cands.size() >= kMaxCandidates) res.total_is_estimate = true;
   std::sort(cands.begin(), cands.end(), [&](const Candidate& a, const Candidate& b) {
     if (a.match != b.match) return a.match < b.match;
     if (a.last_at != b.last_at) return a.last_at > b.last_at;
@@ -163,6 +166,7 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
   };
   std::vector<Visible> visible;
   std::size_t judged = 0;
+  bool judge_capped = false;
   for (const auto& c : cands) {
     if (who_.is_root() && path_filter.empty()) {
       // Root may read every candidate: only the page needs its rows.
@@ -171,6 +175,7 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
       continue;
     }
     if (!who_.is_root() && judged >= kMaxJudged) {
+      judge_capped = true;
       res.total_is_estimate = true;
       break;
     }
@@ -207,8 +212,7 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
     });
   std::size_t allowed = visible.size();
   if (who_.is_root() && path_filter.empty()) allowed = cands.size();
-  if (res.total_is_estimate)
-    allowed += (cands.size() - judged) * visible.size() / std::max<std::size_t>(judged, 1);
+  if (judge_capped) allowed += (cands.size() - judged) * visible.size() / std::max<std::size_t>(judged, 1);
 
   for (std::size_t i = q.offset; i < visible.size() && i < q.offset + q.limit; ++i) {
     Visible& v = visible[i];
