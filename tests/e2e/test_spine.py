@@ -922,6 +922,35 @@ class SpineTest(E2EBase):
             you = self.rj("status", user=u)["you"]
             self.assertEqual((you["user"], you["admin"]), (u, admin), f"status as {u}: {you}")
 
+    def api_get_as(self, user, target):
+        """GET TARGET from recalld's HTTP API as `user` (a python3 client run under setpriv)."""
+        client = ("import json, socket, sys\n"
+                  "s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+                  "s.sendall(('GET %s HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' % sys.argv[2]).encode())\n"
+                  "data = b''\n"
+                  "while True:\n"
+                  "    b = s.recv(65536)\n"
+                  "    if not b: break\n"
+                  "    data += b\n"
+                  "head, _, body = data.partition(b'\\r\\n\\r\\n')\n"
+                  "print(head.split()[1].decode()); print(body.decode())\n")
+        r = subprocess.run(user_cmd(user, ["python3", "-c", client, self.sock, target]), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30, env=clean_env())
+        self.assertEqual(r.returncode, 0, show(r))
+        status, _, body = r.stdout.decode().partition("\n")
+        return int(status), json.loads(body)
+
+    def test_6d_stat_shows_hashes_only_to_readers(self):
+        q = urllib.parse.quote(self.S("audit/audit-note.txt"), safe="")
+        target = f"/v1/stat?host={HOST}&path={q}"
+        status, j = self.api_get_as(BOB, target)  # may look it up (audit/ is 0755), may not read it
+        self.assertEqual(status, 200, j)
+        self.assertNotIn("sha256", j, "the content hash of a file bob may not read must not be shown")
+        self.assertNotIn("location", j, "where the bytes of a file bob may not read live must not be shown")
+        status, j = self.api_get_as(CAROL, target)  # the ACL lets carol read it
+        self.assertEqual(status, 200, j)
+        self.assertEqual(len(j.get("sha256", "")), 64, j)
+
     def test_6c_user_restore_of_a_directory_skips_what_they_cannot_read(self):
         # bob may list audit/ and read audit-log.txt, but not audit-note.txt (carol's ACL entry).
         # As for directories he cannot list, the rest is restored and the file is reported.
