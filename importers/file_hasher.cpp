@@ -104,10 +104,17 @@ void HashPool::hash_file(const HashJob& job, const ChunkKnown& known) {
   }
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   const std::size_t max = chunker_.params().max;
-  std::vector<std::uint8_t> buf(std::max<std::size_t>(4 * max, 1 << 20));
+  // One read buffer per worker thread for its whole life: allocating (and zeroing) a fresh
+  // MiB per file cost more than hashing the typical small file.
+  thread_local std::vector<std::uint8_t> buf;
+  buf.resize(std::max<std::size_t>(4 * max, 1 << 20));
   std::size_t have = 0;
   bool eof = false;
+  // Most files are one chunk, whose SHA-256 is then the file's: the whole-file hash is only
+  // computed once a second chunk shows up (the first is kept aside until then).
   Sha256 content;
+  std::size_t chunk_count = 0;
+  std::vector<std::uint8_t> first_chunk;
   std::uint64_t total = 0;
   std::size_t batch_bytes = 0;
   while (!eof || have > 0) {
@@ -133,7 +140,15 @@ void HashPool::hash_file(const HashJob& job, const ChunkKnown& known) {
       std::span<const std::uint8_t> rest(buf.data() + off, have - off);
       std::size_t len = chunker_.cut(rest);
       auto piece = rest.first(len);
-      content.update(piece);
+      if (++chunk_count == 1) {
+        first_chunk.assign(piece.begin(), piece.end());
+      } else {
+        if (chunk_count == 2) {
+          content.update(first_chunk);
+          first_chunk.clear();
+        }
+        content.update(piece);
+      }
       PreparedChunk c;
       c.sha = sha256(piece);
       c.size = static_cast<std::uint32_t>(len);
@@ -158,7 +173,12 @@ void HashPool::hash_file(const HashJob& job, const ChunkKnown& known) {
   fstat(fd, &after);
   ::close(fd);
   batch.done = true;
-  batch.content = content.finish();
+  if (chunk_count > 1)
+    batch.content = content.finish();
+  else if (chunk_count == 1)
+    batch.content = batch.chunks.empty() ? sha256(first_chunk) : batch.chunks.front().sha;
+  else
+    batch.content = sha256(std::span<const std::uint8_t>());
   batch.size = total;
   batch.mtime_ns = ns(after.st_mtim);
   batch.ctime_ns = ns(after.st_ctim);
