@@ -394,7 +394,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", default=os.environ.get("RECALL_BENCH_WORK", "/var/tmp/recall-bench"))
     ap.add_argument("--seed", type=int, default=20260101)
-    ap.add_argument("--bin-dir", default=os.environ.get("RECALL_BIN_DIR", "/work/build"),
+    ap.add_argument("--bin-dir", default=os.environ.get("RECALL_BIN_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build")),
                     help="build dir (with catalogd/recalld, cli/recall) or a dir holding both binaries")
     ap.add_argument("--per-bin", type=int, default=30, help="queries per hit-count bin (4 bins)")
     ap.add_argument("--skip-recall", action="store_true")
