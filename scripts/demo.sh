@@ -46,6 +46,7 @@ echo
 echo
 echo "recalld is running on $sock (log: $home/recalld.log). Try:"
 echo "  export PATH=$bin/cli:\$PATH"
+[ "$sock" = /var/lib/recall/recalld.sock ] || echo "  export RECALL_SOCKET=$sock"
 echo "  recall search budget"
 echo "  recall versions --host demo $tree/budget-2026.txt"
 echo "  recall ls --host demo $tree"
