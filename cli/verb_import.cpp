@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "catalogd/http/http_errors.h"
 #include "cli/output.h"
 #include "cli/verbs.h"
 #include "common/time.h"
@@ -19,14 +20,6 @@ namespace {
 
 std::atomic<bool> interrupted{false};
 void on_interrupt(int) { interrupted = true; }
-
-ErrorKind kind_from(const std::string& s) {
-  for (ErrorKind k : {ErrorKind::NotFound, ErrorKind::Denied, ErrorKind::Offline, ErrorKind::Corrupt,
-                      ErrorKind::Timeout, ErrorKind::Invalid, ErrorKind::Conflict, ErrorKind::Io,
-                      ErrorKind::Cancelled})
-    if (s == to_string(k)) return k;
-  return ErrorKind::Internal;
-}
 
 std::string rate(std::uint64_t bytes, double secs) { return human_size(secs > 0 ? static_cast<std::uint64_t>(bytes / secs) : 0) + "/s"; }
 
@@ -109,7 +102,8 @@ void add_import_verbs(CLI::App& app, Context& ctx, Action& action) {
             return 0;
           }
           const auto& e = (*st)["error"];
-          return report(make_error(kind_from(e["kind"]), e["message"].get<std::string>() +
+          ErrorKind kind = error_kind_from_code(e.value("code", "")).value_or(ErrorKind::Internal);
+          return report(make_error(kind, e["message"].get<std::string>() +
                                                             (state == "cancelled" ? "; the catalog is unchanged" : "")));
         }
         const auto& p = (*st)["progress"];

@@ -41,6 +41,27 @@ std::string join_point_path(const std::vector<std::string>& parts) {
   return out;
 }
 
+namespace {
+// Length of the valid UTF-8 sequence at the start of `s` (1-4), or 0 if it is not one.
+std::size_t utf8_sequence_length(std::string_view s) {
+  unsigned char c = static_cast<unsigned char>(s[0]);
+  std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+  if (len == 0 || len > s.size() || (len == 2 && c < 0xC2)) return 0;
+  for (std::size_t k = 1; k < len; ++k)
+    if ((static_cast<unsigned char>(s[k]) & 0xC0) != 0x80) return 0;
+  return len;
+}
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t len = utf8_sequence_length(s.substr(i));
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
 std::string escape_for_display(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -62,12 +83,9 @@ std::string escape_for_display(std::string_view s) {
       ++i;
       continue;
     }
-    // Validate one UTF-8 sequence; copy it whole or escape its first byte.
-    int len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    bool valid = len > 0 && i + len <= s.size();
-    for (int k = 1; valid && k < len; ++k)
-      valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (valid && len == 2 && c < 0xC2) valid = false;  // overlong
+    // Copy one valid UTF-8 sequence whole, or escape its first byte.
+    std::size_t len = utf8_sequence_length(s.substr(i));
+    bool valid = len > 0;
     if (valid) {
       out.append(s.substr(i, len));
       i += len;

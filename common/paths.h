@@ -17,6 +17,7 @@ Result<std::vector<std::string>> split_point_path(std::string_view path);
 std::string join_point_path(const std::vector<std::string>& parts);
 // A name is safe to create in a directory: not empty, not "." or "..", no '/' or NUL, <= 255 bytes.
 bool is_safe_name(std::string_view name);
+bool is_valid_utf8(std::string_view bytes);
 // Shows a byte string to a person: non-printable and non-UTF-8 bytes as \xNN.
 std::string escape_for_display(std::string_view bytes);
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "catalogd/http/http_errors.h"
 #include "catalogd/store/catalog_writer.h"
 
 namespace recall::daemon {
@@ -130,7 +131,7 @@ nlohmann::json JobManager::to_json(const Job& job) {
   std::lock_guard lk(job.mu);
   j["state"] = job.state;
   if (!job.report.is_null()) j["report"] = job.report;
-  if (job.error) j["error"] = {{"kind", to_string(job.error->kind)}, {"message", job.error->message}};
+  if (job.error) j["error"] = error_body(*job.error)["error"];
   return j;
 }
 

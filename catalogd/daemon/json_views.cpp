@@ -29,20 +29,8 @@ std::optional<FileType> type_from_name(std::string_view n) {
   return std::nullopt;
 }
 
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    int len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (len == 0 || i + len > s.size() || (len == 2 && c < 0xC2)) return false;
-    for (int k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += static_cast<std::size_t>(len);
-  }
-  return true;
-}
-
 void put_bytes(nlohmann::json& j, const char* key, const std::string& bytes) {
-  if (valid_utf8(bytes)) {
+  if (is_valid_utf8(bytes)) {
     j[key] = bytes;
     return;
   }

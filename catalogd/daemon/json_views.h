@@ -12,7 +12,6 @@ namespace recall::daemon {
 
 const char* type_name(FileType t);
 std::optional<FileType> type_from_name(std::string_view name);
-bool valid_utf8(std::string_view s);
 // Adds key (and key_raw when needed) to `j`.
 void put_bytes(nlohmann::json& j, const char* key, const std::string& bytes);
 

@@ -119,15 +119,12 @@ Result<const std::vector<store::PointRow>*> CatalogView::host_points(std::int64_
   return &it->second;
 }
 
-namespace {
-// Points of a host are numbered 1..n in order, so seq indexes the vector.
-UnixTime at_of(const std::vector<store::PointRow>& pts, std::int64_t seq) {
+UnixTime CatalogView::at_of(const std::vector<store::PointRow>& pts, std::int64_t seq) {
   if (pts.empty()) return 0;
   if (seq < 1) seq = 1;
   if (seq > static_cast<std::int64_t>(pts.size())) seq = static_cast<std::int64_t>(pts.size());
   return pts[static_cast<std::size_t>(seq - 1)].at;
 }
-}  // namespace
 
 Result<std::vector<VersionInfo>> CatalogView::versions(const std::string& host_name, const std::string& path) {
   // Reaching the path in the newest point that has it would miss deleted files, so walk the

@@ -100,6 +100,8 @@ class CatalogView {
   // Search (x) on every ancestor of `node` at point `seq`: could the caller look it up?
   Result<bool> may_reach(std::int64_t node_id, std::int64_t seq);
   Result<const std::vector<store::PointRow>*> host_points(std::int64_t host_id);
+  // The time of point `seq` in a host's points (numbered 1..n in order, so seq indexes them).
+  static UnixTime at_of(const std::vector<store::PointRow>& pts, std::int64_t seq);
 
   store::CatalogReader& r_;
   const Identity& who_;

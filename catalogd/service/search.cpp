@@ -140,7 +140,7 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
       auto pts = host_points(c.host_id);
       if (!pts.ok()) return pts.error();
       c.last_seq = std::min<std::int64_t>(c.to_seq, static_cast<std::int64_t>((*pts)->size()));
-      c.last_at = (*pts)->empty() ? 0 : (*pts)->at(static_cast<std::size_t>(c.last_seq - 1)).at;
+      c.last_at = at_of(**pts, c.last_seq);
       cands.push_back(c);
     }
     vq->reset();
@@ -195,7 +195,7 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
       if (!*m) continue;
       auto pts = host_points(c.host_id);
       if (!pts.ok()) return pts.error();
-      v.at = (*pts)->at(static_cast<std::size_t>(v.seq - 1)).at;
+      v.at = at_of(**pts, v.seq);
     }
     if (!path_filter.empty()) {
       auto p = r_.node_path(c.node_id);
@@ -241,7 +241,7 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
     hit.path = std::move(v.path);
     hit.name = names[c.name].name;
     hit.at = v.at;
-    hit.first_at = (*pts)->at(static_cast<std::size_t>(c.from_seq - 1)).at;
+    hit.first_at = at_of(**pts, c.from_seq);
     hit.match = c.match;
     hit.version = std::move(*v.full);
     res.hits.push_back(std::move(hit));

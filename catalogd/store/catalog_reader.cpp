@@ -40,10 +40,7 @@ constexpr const char* kPointCols =
     "SELECT p.id, p.host_id, p.seq, p.at, p.set_id, b.kind, b.importer FROM points p "
     "JOIN backup_sets b ON b.id = p.set_id ";
 
-#define RECALL_Q(name, sql) \
-  auto name##_r = db_.cached(sql); \
-  if (!name##_r.ok()) return name##_r.error(); \
-  auto& name = *name##_r
+#define RECALL_Q(name, sql) RECALL_CACHED_STMT(name, db_, sql)
 
 }  // namespace
 

@@ -8,10 +8,7 @@
 namespace recall::store {
 namespace {
 
-#define RECALL_W(name, sql) \
-  auto name##_r = db_->cached(sql); \
-  if (!name##_r.ok()) return name##_r.error(); \
-  auto& name = *name##_r
+#define RECALL_W(name, sql) RECALL_CACHED_STMT(name, *db_, sql)
 
 Result<std::int64_t> host_id_for(Db& db, const std::string& host, bool create) {
   auto q = db.cached("SELECT id FROM hosts WHERE name = ?1");

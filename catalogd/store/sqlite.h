@@ -87,6 +87,12 @@ class Db {
 
 Error sqlite_error(sqlite3* db, std::string_view what);
 
+// Binds `name` to the statement cached on Db `db` for `sql`, returning the error if preparing fails.
+#define RECALL_CACHED_STMT(name, db, sql) \
+  auto name##_r = (db).cached(sql);       \
+  if (!name##_r.ok()) return name##_r.error(); \
+  auto& name = *name##_r
+
 // BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.
 class Transaction {
  public:
