@@ -11,17 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "bench/setup: all ${#PACKAGES[@]} packages present"
-else
-  echo "bench/setup: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$(dirname "$0")/../scripts/apt_install.sh"
+apt_install_missing bench/setup "${PACKAGES[@]}"
 ls /usr/src/linux-source-*.tar.* >/dev/null
 echo "bench/setup: dataset tarball: $(ls /usr/src/linux-source-*.tar.*)"

@@ -22,21 +22,6 @@ need_root() {
   fi
 }
 
-install_packages() {
-  local missing=()
-  for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ "${#missing[@]}" -eq 0 ]; then
-    echo "setup: all ${#PACKAGES[@]} packages present"
-    return
-  fi
-  echo "setup: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-
 # Test users and groups for the permission matrix (tests/auth, tests/e2e). Fixed names,
 # no login shell, no password; created only if missing.
 create_test_users() {
@@ -53,6 +38,7 @@ create_test_users() {
 }
 
 need_root "$@"
-install_packages
+source "$(dirname "$0")/apt_install.sh"
+apt_install_missing setup "${PACKAGES[@]}"
 create_test_users
 echo "setup: done"
