@@ -6,7 +6,8 @@
 
 namespace recall::cli {
 
-std::string target(const std::string& path, std::initializer_list<std::pair<const char*, std::string>> params) {
+std::string target(const std::string& path,
+                   std::initializer_list<std::pair<const char*, std::string>> params) {
   std::string t = path;
   char sep = '?';
   for (const auto& [k, v] : params) {
@@ -19,9 +20,6 @@ std::string target(const std::string& path, std::initializer_list<std::pair<cons
   return t;
 }
 
-std::string default_socket() {
-  if (const char* s = std::getenv("RECALL_SOCKET"); s && *s) return s;
-  return "/var/lib/recall/recalld.sock";
-}
+std::string default_socket() { return default_socket_path(); }
 
 }  // namespace recall::cli

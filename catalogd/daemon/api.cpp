@@ -1,9 +1,13 @@
 #include "catalogd/daemon/api.h"
 
 #include <charconv>
+#include <cstdio>
 #include <set>
 
+#include "catalogd/daemon/fs_api.h"
 #include "catalogd/daemon/json_views.h"
+#include "catalogd/daemon/query_args.h"
+#include "catalogd/daemon/read_connection.h"
 #include "catalogd/http/url.h"
 #include "catalogd/service/catalog_view.h"
 #include "catalogd/store/schema.h"
@@ -24,61 +28,22 @@ Api::Api(DaemonPaths paths, ApiConfig config)
 namespace {
 
 using http_status = boost::beast::http::status;
-using Query = std::map<std::string, std::string>;
-
-// One read connection per connection thread: SQLite connections must not be shared, and
-// in WAL mode each sees the last committed state without waiting for an import.
-Result<store::CatalogReader*> reader(const std::string& catalog) {
-  thread_local std::unique_ptr<store::Db> db;
-  thread_local std::unique_ptr<store::CatalogReader> r;
-  if (!r) {
-    auto d = store::Db::open(catalog, false, true);
-    if (!d.ok()) return d.error();
-    db = std::move(*d);
-    r = std::make_unique<store::CatalogReader>(*db);
-  }
-  return r.get();
-}
-
-std::string arg(const Query& q, const char* name, std::string def = {}) {
-  auto it = q.find(name);
-  return it == q.end() ? def : it->second;
-}
-
-Result<std::string> need(const Query& q, const char* name) {
-  auto it = q.find(name);
-  if (it == q.end() || it->second.empty())
-    return make_error(ErrorKind::Invalid, std::string("missing parameter '") + name + "'");
-  return it->second;
-}
-
-Result<std::size_t> number(const Query& q, const char* name, std::size_t def, std::size_t max) {
-  auto it = q.find(name);
-  if (it == q.end()) return def;
-  std::size_t v = 0;
-  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
-  if (ec != std::errc() || p != it->second.data() + it->second.size())
-    return make_error(ErrorKind::Invalid, std::string("parameter '") + name + "' must be a number");
-  return std::min(v, max);
-}
-
-// Every query of one request reads the same committed state, even while an import commits
-// in between (a search must not see a point in one query that another query did not).
-class ReadSnapshot {
- public:
-  explicit ReadSnapshot(store::Db& db) : db_(db) { open_ = db_.exec("BEGIN").ok(); }
-  ~ReadSnapshot() { end(); }
-  void end() {
-    if (open_) (void)db_.exec("COMMIT");
-    open_ = false;
-  }
-
- private:
-  store::Db& db_;
-  bool open_ = false;
-};
 
 }  // namespace
+
+Result<Identity> Api::identity_for_request(const HttpServer::Request& req, const HttpServer::Caller& caller) {
+  // A root-run recall-fs serves every user through one connection and says whom it asks for.
+  // Only root may speak for someone else: anyone else's header is ignored.
+  auto it = req.find(kOnBehalfHeader);
+  if (caller.uid == 0 && it != req.end()) {
+    unsigned uid = 0, gid = 0;
+    std::string v(it->value());
+    if (std::sscanf(v.c_str(), "%u %u", &uid, &gid) != 2)
+      return make_error(ErrorKind::Invalid, std::string(kOnBehalfHeader) + " must be 'UID GID'");
+    return identity_for(uid, gid, config_.admin_group);
+  }
+  return identity_for(caller.uid, caller.gid, config_.admin_group);
+}
 
 void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& caller, Responder& out) {
   counters_.requests++;
@@ -89,7 +54,7 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
   }
   std::string path;
   Query q = parse_query(HttpServer::target(req), path);
-  auto who_r = identity_for(caller.uid, caller.gid, config_.admin_group);
+  auto who_r = identity_for_request(req, caller);
   if (!who_r.ok()) return out.send_error(who_r.error());
   const Identity& who = *who_r;
   auto fail = [&](const Error& e) {
@@ -101,7 +66,9 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
 
   if (path == "/metrics") {
     std::string m;
-    auto line = [&](const char* name, std::uint64_t v) { m += std::string(name) + " " + std::to_string(v) + "\n"; };
+    auto line = [&](const char* name, std::uint64_t v) {
+      m += std::string(name) + " " + std::to_string(v) + "\n";
+    };
     line("recall_requests_total", counters_.requests);
     line("recall_denied_total", counters_.denied);
     line("recall_searches_total", counters_.searches);
@@ -109,18 +76,26 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
     line("recall_chunks_read_total", stream_counters_.chunks_read);
     line("recall_bytes_served_total", stream_counters_.bytes_served);
     line("recall_checksum_failures_total", stream_counters_.checksum_failures);
+    line("recall_files_staged_total", stream_counters_.files_staged);
+    line("recall_bytes_staged_total", stream_counters_.bytes_staged);
+    line("recall_stage_hits_total", stream_counters_.stage_hits);
     return out.send_text(http_status::ok, "text/plain; version=0.0.4", m);
   }
   if (path == "/v1/whoami") {
-    return out.send(http_status::ok, {{"uid", who.uid}, {"gid", who.gid}, {"user", who.user},
-                                      {"groups", who.groups}, {"admin", who.admin}});
+    return out.send(http_status::ok, {{"uid", who.uid},
+                                      {"gid", who.gid},
+                                      {"user", who.user},
+                                      {"groups", who.groups},
+                                      {"admin", who.admin},
+                                      {"data_socket", data_socket_path(paths_)}});
   }
   if (path == "/v1/imports" && verb == verb::post) {
     if (!who.admin)
       return fail(make_error(ErrorKind::Denied, "only admins may import: root or members of group '" +
                                                     config_.admin_group + "'"));
     auto body = nlohmann::json::parse(req.body(), nullptr, false);
-    if (body.is_discarded() || !body.is_object()) return fail(make_error(ErrorKind::Invalid, "request body is not JSON"));
+    if (body.is_discarded() || !body.is_object())
+      return fail(make_error(ErrorKind::Invalid, "request body is not JSON"));
     if (body.value("kind", "") != "dir")
       return fail(make_error(ErrorKind::Invalid, "unknown import kind '" + body.value("kind", "") + "'"));
     import::DirImportOptions o;
@@ -155,11 +130,12 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
     return out.send(http_status::ok, JobManager::to_json(*job));
   }
 
-  auto rd = reader(paths_.catalog);
+  auto rd = thread_reader(paths_.catalog);
   if (!rd.ok()) return fail(rd.error());
   ReadSnapshot snapshot((*rd)->db());
   service::CatalogView view(**rd, who, owners_);
 
+  if (path.rfind("/v1/fs/", 0) == 0) return handle_fs(path, q, view, **rd, owners_, out);
   if (path == "/v1/status") {
     auto t = (*rd)->totals();
     if (!t.ok()) return fail(t.error());
@@ -168,23 +144,38 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
       auto s = (*rd)->backup_sets(20);
       if (!s.ok()) return fail(s.error());
       for (const auto& b : *s)
-        sets.push_back({{"host", b.host}, {"importer", b.importer}, {"kind", b.kind}, {"status", b.status},
-                        {"source", b.source}, {"started", format_utc(b.started)}, {"ended", format_utc(b.ended)},
+        sets.push_back({{"host", b.host},
+                        {"importer", b.importer},
+                        {"kind", b.kind},
+                        {"status", b.status},
+                        {"source", b.source},
+                        {"started", format_utc(b.started)},
+                        {"ended", format_utc(b.ended)},
                         {"point", b.point_at ? format_utc(*b.point_at) : ""},
                         {"stats", nlohmann::json::parse(b.stats, nullptr, false)}});
     }
     nlohmann::json running = nlohmann::json::array();
     for (auto& j : jobs_.all())
       if (who.admin || j->owner_uid == who.uid) running.push_back(JobManager::to_json(*j));
-    return out.send(http_status::ok,
-                    {{"version", "0.1.0"}, {"home", paths_.home}, {"started", format_utc(started_)},
-                     {"schema", store::kSchemaVersion}, {"you", {{"user", who.user}, {"uid", who.uid}, {"admin", who.admin}}},
-                     {"catalog", {{"hosts", t->hosts}, {"points", t->points}, {"versions", t->versions},
-                                  {"paths", t->nodes}, {"names", t->names}, {"contents", t->contents},
-                                  {"chunks", t->chunks}, {"content_bytes", t->content_bytes},
-                                  {"chunk_bytes", t->chunk_bytes}, {"stored_bytes", t->stored_bytes},
-                                  {"volumes", t->volumes}}},
-                     {"jobs", running}, {"recent_sets", sets}});
+    return out.send(http_status::ok, {{"version", "0.1.0"},
+                                      {"home", paths_.home},
+                                      {"started", format_utc(started_)},
+                                      {"schema", store::kSchemaVersion},
+                                      {"you", {{"user", who.user}, {"uid", who.uid}, {"admin", who.admin}}},
+                                      {"catalog",
+                                       {{"hosts", t->hosts},
+                                        {"points", t->points},
+                                        {"versions", t->versions},
+                                        {"paths", t->nodes},
+                                        {"names", t->names},
+                                        {"contents", t->contents},
+                                        {"chunks", t->chunks},
+                                        {"content_bytes", t->content_bytes},
+                                        {"chunk_bytes", t->chunk_bytes},
+                                        {"stored_bytes", t->stored_bytes},
+                                        {"volumes", t->volumes}}},
+                                      {"jobs", running},
+                                      {"recent_sets", sets}});
   }
   if (path == "/v1/hosts") {
     auto hosts = view.hosts();
@@ -211,20 +202,24 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
     sq.host = arg(q, "host");
     if (auto t = arg(q, "type"); !t.empty()) {
       sq.type = type_from_name(t);
-      if (!sq.type) return fail(make_error(ErrorKind::Invalid, "unknown type '" + t + "' (file, dir, symlink...)"));
+      if (!sq.type)
+        return fail(make_error(ErrorKind::Invalid, "unknown type '" + t + "' (file, dir, symlink...)"));
     }
     auto limit = number(q, "limit", 50, 10000);
     auto offset = number(q, "offset", 0, SIZE_MAX);
     if (!limit.ok()) return fail(limit.error());
     if (!offset.ok()) return fail(offset.error());
-    sq.limit = *limit;
-    sq.offset = *offset;
+    sq.limit = static_cast<std::size_t>(*limit);
+    sq.offset = static_cast<std::size_t>(*offset);
     auto res = view.search(sq);
     if (!res.ok()) return fail(res.error());
     nlohmann::json hits = nlohmann::json::array();
     for (const auto& h : res->hits) hits.push_back(hit_json(h));
-    return out.send(http_status::ok, {{"query", *text}, {"mode", res->mode}, {"total", res->total},
-                                      {"total_is_estimate", res->total_is_estimate}, {"offset", sq.offset},
+    return out.send(http_status::ok, {{"query", *text},
+                                      {"mode", res->mode},
+                                      {"total", res->total},
+                                      {"total_is_estimate", res->total_is_estimate},
+                                      {"offset", sq.offset},
                                       {"results", hits}});
   }
   if (path == "/v1/versions") {

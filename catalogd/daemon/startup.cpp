@@ -1,5 +1,6 @@
 #include "catalogd/daemon/startup.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -21,6 +22,9 @@ Status ensure_home_dir(const DaemonPaths& paths) { return make_dir(paths.home, 0
 
 Status prepare_home(const DaemonPaths& paths) {
   RECALL_TRY(make_dir(paths.pool, 0700));
+  RECALL_TRY(make_dir(stage_dir(paths), 0700));
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(stage_dir(paths), ec)) fs::remove_all(e.path(), ec);
   auto db = store::Db::open(paths.catalog, true, false);
   if (!db.ok()) return db.error();
   RECALL_TRY(store::migrate(**db));
@@ -53,6 +57,16 @@ Result<std::vector<std::string>> set_aside_orphan_volumes(const DaemonPaths& pat
     moved.push_back(e.path().filename().string());
   }
   return moved;
+}
+
+std::uint64_t raise_fd_limit() {
+  rlimit l{};
+  if (::getrlimit(RLIMIT_NOFILE, &l) != 0) return 1024;
+  if (l.rlim_cur < l.rlim_max) {
+    rlimit raised{l.rlim_max, l.rlim_max};
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) l = raised;
+  }
+  return l.rlim_cur == RLIM_INFINITY ? UINT64_MAX : static_cast<std::uint64_t>(l.rlim_cur);
 }
 
 }  // namespace recall::daemon

@@ -11,10 +11,15 @@ namespace recall::daemon {
 
 // Creates HOME (0711: others may reach the socket, nothing else).
 Status ensure_home_dir(const DaemonPaths& paths);
-// Under the daemon lock: creates HOME/pool (0700) and the catalog, and migrates its schema.
+// Under the daemon lock: creates HOME/pool (0700) and the catalog, and migrates its schema;
+// creates HOME/stage (0700) and empties it (staged copies are anonymous files; a named one is
+// only left by a crash on a filesystem without O_TMPFILE).
 Status prepare_home(const DaemonPaths& paths);
 // Moves HOME/pool/*.vol files the catalog does not know (written by an import that was
 // killed before it committed) to HOME/orphans/, where an admin may delete them. Returns their names.
 Result<std::vector<std::string>> set_aside_orphan_volumes(const DaemonPaths& paths);
+// Raises the soft limit on open descriptors to the hard limit (kept staged copies, connections
+// and volumes each hold one) and returns the limit now in force.
+std::uint64_t raise_fd_limit();
 
 }  // namespace recall::daemon

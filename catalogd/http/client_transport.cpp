@@ -6,11 +6,13 @@
 
 #include <boost/beast/http.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <vector>
 
 #include "catalogd/http/http_errors.h"
+#include "catalogd/http/unix_socket.h"
 #include "catalogd/http/url.h"
 
 namespace recall {
@@ -26,23 +28,22 @@ constexpr std::size_t kPieceSize = 64 << 10;
 
 bool is_2xx(unsigned status) { return status >= 200 && status < 300; }
 
-// What a person should do about a failed connect(2).
-std::string connect_hint(const std::string& path, int err) {
-  if (err == EACCES || err == EPERM) return " — check the permissions of " + path + " and its directories";
-  std::string home = "DIR";
-  constexpr std::string_view kDefaultName = "/recalld.sock";
-  if (path.size() > kDefaultName.size() && path.ends_with(kDefaultName)) {
-    home = path.substr(0, path.size() - kDefaultName.size());
-  }
-  return " — is it running? (start it with: recalld --home " + home + ")";
-}
-
 }  // namespace
+
+std::string default_socket_path() {
+  if (const char* s = std::getenv("RECALL_SOCKET"); s && *s) return s;
+  return "/var/lib/recall/recalld.sock";
+}
 
 ClientTransport::ClientTransport(std::string socket_path, std::chrono::milliseconds timeout)
     : socket_path_(std::move(socket_path)), timeout_(timeout) {}
 
 std::string ClientTransport::url_encode(std::string_view bytes) { return recall::url_encode(bytes); }
+
+void ClientTransport::set_header(std::string name, std::string value) {
+  extra_name_ = std::move(name);
+  extra_value_ = std::move(value);
+}
 
 void ClientTransport::close() {
   stream_.close();
@@ -63,27 +64,9 @@ Result<nlohmann::json> ClientTransport::del(std::string target) {
 
 Status ClientTransport::connect() {
   close();
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path_.empty() || socket_path_.size() >= sizeof(addr.sun_path)) {
-    return Error{ErrorKind::Invalid, "cannot reach recalld at " + socket_path_ +
-                                         ": the socket path is empty or longer than " +
-                                         std::to_string(sizeof(addr.sun_path) - 1) + " bytes"};
-  }
-  std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return io_error("cannot create a socket", errno);
-  int rc;
-  do {
-    rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) {
-    int err = errno;
-    ::close(fd);
-    return Error{ErrorKind::Io, "cannot reach recalld at " + socket_path_ + ": " + std::strerror(err) +
-                                    connect_hint(socket_path_, err)};
-  }
-  stream_ = FdStream(fd);
+  auto fd = connect_to_recalld(socket_path_);
+  if (!fd.ok()) return fd.error();
+  stream_ = FdStream(fd->release());
   stream_.set_read_idle_timeout(timeout_);
   stream_.set_write_timeout(timeout_);
   ++connects_;
@@ -111,6 +94,7 @@ Result<ClientTransport::Request> ClientTransport::make_request(bhttp::verb verb,
   request.set(bhttp::field::host, "recalld");
   request.set(bhttp::field::user_agent, "recall-client");
   request.keep_alive(true);
+  if (!extra_name_.empty() && !extra_value_.empty()) request.set(extra_name_, extra_value_);
   return request;
 }
 

@@ -24,6 +24,9 @@
 
 namespace recall {
 
+// $RECALL_SOCKET, else the socket of a recalld started with the default home.
+std::string default_socket_path();
+
 class ClientTransport {
  public:
   // Receives a streamed body piece by piece (at most 64 KiB each); returning an error aborts the
@@ -53,6 +56,10 @@ class ClientTransport {
   // Percent-encodes a query parameter value (url.h): every byte outside A-Z a-z 0-9 - . _ ~.
   static std::string url_encode(std::string_view bytes);
 
+  // A header sent with every later request until changed; an empty value stops sending it. Used by
+  // a root-run recall-fs to say on whose behalf it asks (recalld trusts it only from uid 0).
+  void set_header(std::string name, std::string value);
+
   // Drops the connection; the next call reconnects.
   void close();
 
@@ -76,6 +83,7 @@ class ClientTransport {
   boost::beast::flat_buffer
       buffer_;  // bytes read past the current response belong to no one; kept per connection
   std::uint64_t connects_ = 0;
+  std::string extra_name_, extra_value_;
 };
 
 }  // namespace recall

@@ -119,25 +119,30 @@ nlohmann::json error_body(const Error& error) {
            {{"code", error_code(error.kind)}, {"kind", to_string(error.kind)}, {"message", error.message}}}};
 }
 
+std::optional<Error> error_from_body(const nlohmann::json& doc) {
+  if (!doc.is_object() || !doc.contains("error") || !doc["error"].is_object()) return std::nullopt;
+  const nlohmann::json& e = doc["error"];
+  std::optional<ErrorKind> kind;
+  if (e.contains("code") && e["code"].is_string()) kind = error_kind_from_code(e["code"].get<std::string>());
+  if (!kind && e.contains("kind") && e["kind"].is_string()) {
+    // Bodies that carry only the human name (older servers, hand-written tests).
+    std::string name = e["kind"].get<std::string>();
+    for (ErrorKind k : kAllKinds) {
+      if (name == to_string(k)) kind = k;
+    }
+  }
+  if (!kind) return std::nullopt;
+  std::string message;
+  if (e.contains("message") && e["message"].is_string()) message = e["message"].get<std::string>();
+  return Error{*kind, std::move(message)};
+}
+
 Error error_from_response(int status, std::string_view body) {
   // allow_exceptions=false: a foreign body (HTML from a proxy, plain text) is not an error here.
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
-    const nlohmann::json& e = doc["error"];
-    std::optional<ErrorKind> kind;
-    if (e.contains("code") && e["code"].is_string())
-      kind = error_kind_from_code(e["code"].get<std::string>());
-    if (!kind && e.contains("kind") && e["kind"].is_string()) {
-      // Bodies that carry only the human name (older servers, hand-written tests).
-      std::string name = e["kind"].get<std::string>();
-      for (ErrorKind k : kAllKinds) {
-        if (name == to_string(k)) kind = k;
-      }
-    }
-    if (kind && e.contains("message") && e["message"].is_string()) {
-      return Error{*kind, e["message"].get<std::string>()};
-    }
-    if (kind) return Error{*kind, std::string("recalld answered HTTP ") + std::to_string(status)};
+  if (auto e = error_from_body(doc)) {
+    if (e->message.empty()) e->message = "recalld answered HTTP " + std::to_string(status);
+    return *e;
   }
   std::string message = "recalld answered HTTP " + std::to_string(status);
   if (!body.empty()) message += ": " + excerpt(body);

@@ -36,6 +36,10 @@ ErrorKind error_kind_from_status(int status);
 
 nlohmann::json error_body(const Error& error);
 
+// The Error an error body describes; nullopt when `doc` is not one (no "error" object, or neither
+// a known "code" nor "kind"). A body without a message yields an empty message.
+std::optional<Error> error_from_body(const nlohmann::json& doc);
+
 // Turns a non-2xx response back into the Error the server sent. The body's "code" wins over the
 // status; a body that is not ours yields a kind from the status and a message quoting the body.
 Error error_from_response(int status, std::string_view body);

@@ -18,48 +18,13 @@
 
 #include "catalogd/http/fd_stream.h"
 #include "catalogd/http/http_errors.h"
+#include "catalogd/http/unix_socket.h"
 
 namespace recall {
 namespace bhttp = boost::beast::http;
 namespace {
 
 constexpr const char* kServerName = "recalld";
-
-Result<sockaddr_un> unix_address(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.empty()) return Error{ErrorKind::Invalid, "the socket path is empty"};
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return Error{ErrorKind::Invalid, "socket path " + path + " is too long (" + std::to_string(path.size()) +
-                                         " bytes; Unix sockets allow " +
-                                         std::to_string(sizeof(addr.sun_path) - 1) + ")"};
-  }
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  return addr;
-}
-
-// Removes a socket file left behind by a daemon that died, refusing to touch a live socket or
-// anything that is not a socket.
-Status remove_stale_socket(const std::string& path, const sockaddr_un& addr) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return {};
-    return io_error("cannot inspect " + path, errno);
-  }
-  if (!S_ISSOCK(st.st_mode)) {
-    return Error{ErrorKind::Conflict, path + " exists and is not a socket; refusing to replace it"};
-  }
-  int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (probe < 0) return io_error("socket", errno);
-  int rc = ::connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
-  int err = errno;
-  ::close(probe);
-  if (rc == 0) return Error{ErrorKind::Conflict, "another server is already listening on " + path};
-  if (err != ECONNREFUSED) return io_error("cannot probe the existing socket " + path, err);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-    return io_error("cannot remove stale socket " + path, errno);
-  return {};
-}
 
 // Writes responses to one connection. keep_alive starts as what the request asked for and drops to
 // false whenever the connection can no longer carry another response.
@@ -166,35 +131,18 @@ Status HttpServer::start() {
   std::lock_guard lifecycle(lifecycle_mu_);
   if (started_) return Error{ErrorKind::Internal, "HttpServer::start called twice"};
   const std::string& path = options_.socket_path;
-  auto addr = unix_address(path);
-  RECALL_TRY(addr);
-  RECALL_TRY(remove_stale_socket(path, *addr));
-
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return io_error("socket", errno);
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) != 0) {
-    int err = errno;
-    ::close(fd);
-    return io_error("cannot bind " + path, err);
-  }
-  struct stat st {};
-  if (::chmod(path.c_str(), 0666) != 0 || ::stat(path.c_str(), &st) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(path.c_str());
-    return io_error("cannot set up " + path, err);
-  }
+  auto listener = listen_unix(path, SOCK_NONBLOCK);
+  if (!listener.ok()) return listener.error();
   int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) {
     int err = errno;
-    ::close(fd);
     ::unlink(path.c_str());
     return io_error("eventfd", err);
   }
-  listen_fd_ = fd;
+  listen_fd_ = listener->fd.release();
   wake_fd_ = wake;
-  socket_dev_ = st.st_dev;
-  socket_ino_ = st.st_ino;
+  socket_dev_ = listener->dev;
+  socket_ino_ = listener->ino;
   started_ = true;
   accept_thread_ = std::thread([this] { accept_loop(); });
   return {};
@@ -208,12 +156,7 @@ void HttpServer::stop() {
   wake_accept_thread();
   accept_thread_.join();  // after this no connection is added
   ::close(std::exchange(listen_fd_, -1));
-  // Remove the socket only if it is still ours (not replaced by someone after a forced unlock).
-  struct stat st {};
-  if (::lstat(options_.socket_path.c_str(), &st) == 0 && st.st_dev == socket_dev_ &&
-      st.st_ino == socket_ino_) {
-    ::unlink(options_.socket_path.c_str());
-  }
+  remove_socket_file(options_.socket_path, socket_dev_, socket_ino_);
 
   std::list<Connection> all;
   {

@@ -5,12 +5,61 @@
 
 namespace recall::service {
 
-Result<std::vector<store::HostRow>> CatalogView::hosts() { return r_.hosts(); }
+Result<std::vector<store::HostRow>> CatalogView::hosts() {
+  auto all = r_.hosts();
+  if (!all.ok() || who_.is_root()) return all;
+  std::vector<store::HostRow> out;
+  for (auto& h : *all) {
+    // Newest first: usually the answer comes from the first point looked at.
+    for (std::int64_t seq = h.points; seq >= 1; --seq) {
+      auto x = may_search_dir(h.root_node, seq);
+      if (!x.ok()) return x.error();
+      if (*x) {
+        out.push_back(std::move(h));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::int64_t>>> CatalogView::history_children(std::int64_t host_id,
+                                                                                        std::int64_t dir) {
+  auto pts = host_points(host_id);
+  if (!pts.ok()) return pts.error();
+  auto newest = static_cast<std::int64_t>((*pts)->size());
+  auto kids = r_.child_nodes(dir);
+  if (!kids.ok() || who_.is_root()) return kids;
+  // Points where the caller could list `dir`, judged once per point.
+  std::vector<bool> listable(static_cast<std::size_t>(newest + 1), false);
+  for (std::int64_t seq = 1; seq <= newest; ++seq) {
+    auto v = r_.version_at(dir, seq);
+    if (!v.ok()) return v.error();
+    if (!*v || !is_dir((*v)->meta)) continue;
+    auto ok = may(dir, (*v)->meta, seq, kRead);
+    if (!ok.ok()) return ok.error();
+    listable[static_cast<std::size_t>(seq)] = *ok;
+  }
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (auto& [name, node] : *kids) {
+    auto vs = r_.versions_of(node);
+    if (!vs.ok()) return vs.error();
+    bool seen = false;
+    for (const auto& v : *vs) {
+      for (std::int64_t seq = v.from_seq; seq <= std::min(v.to_seq, newest) && !seen; ++seq)
+        seen = listable[static_cast<std::size_t>(seq)];
+      if (seen) break;
+    }
+    if (seen) out.emplace_back(std::move(name), node);
+  }
+  return out;
+}
 
 Result<store::HostRow> CatalogView::host(const std::string& name) {
   auto h = r_.host(name);
   if (!h.ok()) return h.error();
-  if (!*h) return make_error(ErrorKind::NotFound, "no host '" + name + "' in the catalog (see: recall hosts)");
+  if (!*h)
+    return make_error(ErrorKind::NotFound, "no host '" + name + "' in the catalog (see: recall hosts)");
   return **h;
 }
 
@@ -58,6 +107,18 @@ Result<bool> CatalogView::may(std::int64_t node_id, const FileMeta& meta, std::i
   return who_.is_root() || permits(who_, meta, want, owners_);
 }
 
+Result<bool> CatalogView::may_read_version(const store::VersionRow& v) {
+  auto first = may(v.node_id, v.meta, v.from_seq, kRead);
+  if (!first.ok() || *first) return first;
+  auto host_id = r_.node_host(v.node_id);
+  if (!host_id.ok()) return host_id.error();
+  auto pts = host_points(*host_id);
+  if (!pts.ok()) return pts.error();
+  std::int64_t last = std::min(v.to_seq, static_cast<std::int64_t>((*pts)->size()));
+  if (last <= v.from_seq) return false;
+  return may(v.node_id, v.meta, last, kRead);
+}
+
 Result<Resolved> CatalogView::resolve(const std::string& host_name, UnixTime at, const std::string& path,
                                       int want) {
   auto parts = split_point_path(path);
@@ -69,26 +130,29 @@ Result<Resolved> CatalogView::resolve(const std::string& host_name, UnixTime at,
   Resolved res{*h, *p, join_point_path(*parts), h->root_node, {}};
   auto root = r_.version_at(h->root_node, p->seq);
   if (!root.ok()) return root.error();
-  if (!*root) return make_error(ErrorKind::NotFound, "point " + format_utc(p->at) + " of " + host_name + " is empty");
+  if (!*root)
+    return make_error(ErrorKind::NotFound, "point " + format_utc(p->at) + " of " + host_name + " is empty");
   res.version = **root;
   std::string walked;
   for (const auto& name : *parts) {
     if (!is_dir(res.version.meta))
       return make_error(ErrorKind::NotFound, host_name + ":" + walked + " is not a directory");
     if (!permits(who_, res.version.meta, kExec, owners_))
-      return make_error(ErrorKind::Denied, "permission denied: " + host_name + ":" + (walked.empty() ? "/" : walked) +
+      return make_error(ErrorKind::Denied, "permission denied: " + host_name + ":" +
+                                               (walked.empty() ? "/" : walked) +
                                                " (you could not enter it on " + host_name + " either)");
     walked += "/" + name;
     auto child = r_.child_at(res.node_id, name, p->seq);
     if (!child.ok()) return child.error();
     if (!*child)
-      return make_error(ErrorKind::NotFound, "no " + escape_for_display(walked) + " on " + host_name + " at " +
-                                                 format_utc(p->at));
+      return make_error(ErrorKind::NotFound,
+                        "no " + escape_for_display(walked) + " on " + host_name + " at " + format_utc(p->at));
     res.node_id = (*child)->version.node_id;
     res.version = std::move((*child)->version);
   }
   if (want && !permits(who_, res.version.meta, want, owners_))
-    return make_error(ErrorKind::Denied, "permission denied: " + host_name + ":" + escape_for_display(res.path));
+    return make_error(ErrorKind::Denied,
+                      "permission denied: " + host_name + ":" + escape_for_display(res.path));
   return res;
 }
 
@@ -126,7 +190,8 @@ UnixTime CatalogView::at_of(const std::vector<store::PointRow>& pts, std::int64_
   return pts[static_cast<std::size_t>(seq - 1)].at;
 }
 
-Result<std::vector<VersionInfo>> CatalogView::versions(const std::string& host_name, const std::string& path) {
+Result<std::vector<VersionInfo>> CatalogView::versions(const std::string& host_name,
+                                                       const std::string& path) {
   // Reaching the path in the newest point that has it would miss deleted files, so walk the
   // node tree (all names ever seen) and judge each version at each of its points. A path
   // that never existed and one the caller may never read give the same answer.
@@ -160,10 +225,21 @@ Result<std::vector<VersionInfo>> CatalogView::versions(const std::string& host_n
       auto x = searchable_somewhere(node);
       if (!x.ok()) return x.error();
       if (!*x) return denied();
-      return make_error(ErrorKind::NotFound, "no " + escape_for_display(path) + " on " + host_name + " at any point");
+      return make_error(ErrorKind::NotFound,
+                        "no " + escape_for_display(path) + " on " + host_name + " at any point");
     }
     node = **child;
   }
+  auto out = versions_of_node(*h, node);
+  if (!out.ok()) return out.error();
+  if (out->empty()) return denied();
+  return out;
+}
+
+Result<std::vector<VersionInfo>> CatalogView::versions_of_node(const store::HostRow& h, std::int64_t node) {
+  auto pts = host_points(h.id);
+  if (!pts.ok()) return pts.error();
+  std::int64_t newest = static_cast<std::int64_t>((*pts)->size());
   auto all = r_.versions_of(node);
   if (!all.ok()) return all.error();
   std::vector<VersionInfo> out;
@@ -195,7 +271,6 @@ Result<std::vector<VersionInfo>> CatalogView::versions(const std::string& host_n
     info.version = std::move(v);
     out.push_back(std::move(info));
   }
-  if (out.empty()) return denied();
   return out;
 }
 

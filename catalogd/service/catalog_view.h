@@ -30,16 +30,16 @@ struct ListedEntry {
 
 struct VersionInfo {
   store::VersionRow version;
-  UnixTime first_at = 0;  // the point where this version appeared
-  UnixTime last_at = 0;   // the newest point where it is still valid
+  UnixTime first_at = 0;    // the point where this version appeared
+  UnixTime last_at = 0;     // the newest point where it is still valid
   std::int64_t points = 0;  // how many points hold it
-  std::string sha256;      // hex, regular files only
-  bool current = false;    // still valid in the host's newest point
+  std::string sha256;       // hex, regular files only
+  bool current = false;     // still valid in the host's newest point
 };
 
 struct SearchQuery {
   std::string text;
-  std::string host;             // "" = all hosts
+  std::string host;  // "" = all hosts
   std::optional<FileType> type;
   std::size_t limit = 50;
   std::size_t offset = 0;
@@ -57,9 +57,9 @@ struct SearchHit {
 
 struct SearchResult {
   std::vector<SearchHit> hits;
-  std::size_t total = 0;       // hits the caller may see (exact unless total_is_estimate)
+  std::size_t total = 0;  // hits the caller may see (exact unless total_is_estimate)
   bool total_is_estimate = false;
-  std::string mode;            // "substring", "short", "glob" or "path": how the query was run
+  std::string mode;  // "substring", "short", "glob" or "path": how the query was run
 };
 
 class CatalogView {
@@ -67,6 +67,7 @@ class CatalogView {
   CatalogView(store::CatalogReader& reader, const Identity& who, OwnerMap& owners)
       : r_(reader), who_(who), owners_(owners) {}
 
+  // The hosts the caller may see something of: root of some point enterable by them.
   Result<std::vector<store::HostRow>> hosts();
   Result<store::HostRow> host(const std::string& name);
   Result<std::vector<store::PointRow>> points(const std::string& host);
@@ -80,6 +81,8 @@ class CatalogView {
   Result<std::vector<ListedEntry>> list(const Resolved& dir);
   // Every distinct version of a path the caller may read, oldest first.
   Result<std::vector<VersionInfo>> versions(const std::string& host, const std::string& path);
+  // The same for one node of host `h`; empty (not Denied) when the caller may read none.
+  Result<std::vector<VersionInfo>> versions_of_node(const store::HostRow& h, std::int64_t node_id);
   Result<SearchResult> search(const SearchQuery& q);
 
   // What of `meta` the caller may see by looking, as on the host (stat, listxattr,
@@ -87,9 +90,23 @@ class CatalogView {
   FileMeta visible_meta(const FileMeta& meta);
   // May the caller read the content (and so learn its hash and where it lives)?
   bool may_read(const FileMeta& meta) { return permits(who_, meta, kRead, owners_); }
+  // Could the caller read this version at some point where it is valid: reach it (x on every
+  // ancestor) and read it, at its first point or else at its last (the host's newest if still
+  // valid)? Ancestors' modes may differ between points; the file's own are the version's.
+  Result<bool> may_read_version(const store::VersionRow& version);
 
   Result<std::vector<store::ChunkLocation>> chunks_of(const store::VersionRow& file);
   Result<store::ContentRow> content_of(const store::VersionRow& file);
+
+  // Could the caller list directory `node` (meta: its version) at point `seq`: search on every
+  // ancestor, read and search on the directory itself?
+  Result<bool> may_list_dir(std::int64_t node_id, const FileMeta& meta, std::int64_t seq) {
+    return may(node_id, meta, seq, kRead | kExec);
+  }
+  // Names below `dir` (a node of host `host_id`) at any point that the caller could have seen
+  // in a listing of `dir` (read on it at a point where the name existed), sorted, with nodes.
+  Result<std::vector<std::pair<std::string, std::int64_t>>> history_children(std::int64_t host_id,
+                                                                             std::int64_t dir);
 
   const Identity& who() const { return who_; }
 

@@ -45,8 +45,9 @@ constexpr const char* kPointCols =
 }  // namespace
 
 Result<std::vector<HostRow>> CatalogReader::hosts() {
-  RECALL_Q(q, "SELECT h.id, h.name, h.root_node, count(p.id), min(p.at), max(p.at) FROM hosts h "
-              "JOIN points p ON p.host_id = h.id GROUP BY h.id ORDER BY h.name");
+  RECALL_Q(q,
+           "SELECT h.id, h.name, h.root_node, count(p.id), min(p.at), max(p.at) FROM hosts h "
+           "JOIN points p ON p.host_id = h.id GROUP BY h.id ORDER BY h.name");
   std::vector<HostRow> out;
   for (;;) {
     auto r = q->step();
@@ -58,8 +59,9 @@ Result<std::vector<HostRow>> CatalogReader::hosts() {
 }
 
 Result<std::optional<HostRow>> CatalogReader::host(const std::string& name) {
-  RECALL_Q(q, "SELECT h.id, h.name, h.root_node, count(p.id), min(p.at), max(p.at) FROM hosts h "
-              "JOIN points p ON p.host_id = h.id WHERE h.name = ?1 GROUP BY h.id");
+  RECALL_Q(q,
+           "SELECT h.id, h.name, h.root_node, count(p.id), min(p.at), max(p.at) FROM hosts h "
+           "JOIN points p ON p.host_id = h.id WHERE h.name = ?1 GROUP BY h.id");
   q->bind(1, name);
   auto r = q->step();
   if (!r.ok()) return r.error();
@@ -102,8 +104,53 @@ Result<std::optional<PointRow>> CatalogReader::point_by_seq(std::int64_t host_id
   return std::optional<PointRow>(read_point(*q));
 }
 
+Result<std::optional<PointRow>> CatalogReader::point_by_id(std::int64_t point_id) {
+  static const std::string sql = std::string(kPointCols) + "WHERE p.id = ?1";
+  RECALL_Q(q, sql.c_str());
+  q->bind(1, point_id);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return std::optional<PointRow>();
+  return std::optional<PointRow>(read_point(*q));
+}
+
+Result<std::vector<std::pair<std::string, std::int64_t>>> CatalogReader::child_nodes(std::int64_t parent) {
+  RECALL_Q(q,
+           "SELECT m.name, n.id FROM nodes n JOIN names m ON m.id = n.name_id WHERE n.parent_id = ?1 "
+           "ORDER BY m.name");
+  q->bind(1, parent);
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (;;) {
+    auto r = q->step();
+    if (!r.ok()) return r.error();
+    if (!*r) break;
+    out.emplace_back(q->text(0), q->i64(1));
+  }
+  return out;
+}
+
+Result<std::int64_t> CatalogReader::link_group_node(std::int64_t host_id, const VersionRow& v,
+                                                    std::int64_t seq) {
+  RECALL_Q(q,
+           "SELECT min(v.node_id) FROM versions v JOIN nodes n ON n.id = v.node_id WHERE v.ino = ?1 "
+           "AND n.host_id = ?2 AND v.from_seq <= ?3 AND v.to_seq >= ?3 AND v.type = ?4 "
+           "AND v.content_id IS ?5 AND v.mtime_ns = ?6");
+  q->bind(1, static_cast<std::int64_t>(v.meta.ino)).bind(2, host_id).bind(3, seq);
+  q->bind(4, std::string(1, type_code(v.meta.type)));
+  if (v.content_id)
+    q->bind(5, v.content_id);
+  else
+    q->bind_null(5);
+  q->bind(6, v.meta.mtime_ns);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r || q->is_null(0)) return v.node_id;
+  return q->i64(0);
+}
+
 Result<std::optional<VersionRow>> CatalogReader::version_at(std::int64_t node_id, std::int64_t seq) {
-  RECALL_Q(q, "SELECT " RECALL_VERSION_COLUMNS " FROM versions v WHERE v.node_id = ?1 AND v.from_seq <= ?2 "
+  RECALL_Q(q, "SELECT " RECALL_VERSION_COLUMNS
+              " FROM versions v WHERE v.node_id = ?1 AND v.from_seq <= ?2 "
               "AND v.to_seq >= ?2 ORDER BY v.from_seq DESC LIMIT 1");
   q->bind(1, node_id).bind(2, seq);
   auto r = q->step();
@@ -113,7 +160,8 @@ Result<std::optional<VersionRow>> CatalogReader::version_at(std::int64_t node_id
 }
 
 Result<std::optional<std::int64_t>> CatalogReader::child_node(std::int64_t parent, const std::string& name) {
-  RECALL_Q(q, "SELECT n.id FROM nodes n JOIN names m ON m.id = n.name_id WHERE n.parent_id = ?1 AND m.name = ?2");
+  RECALL_Q(
+      q, "SELECT n.id FROM nodes n JOIN names m ON m.id = n.name_id WHERE n.parent_id = ?1 AND m.name = ?2");
   q->bind(1, parent).bind(2, name);
   auto r = q->step();
   if (!r.ok()) return r.error();
@@ -133,7 +181,8 @@ Result<std::optional<Entry>> CatalogReader::child_at(std::int64_t parent, const 
 }
 
 Result<std::vector<Entry>> CatalogReader::children_at(std::int64_t parent, std::int64_t seq) {
-  RECALL_Q(q, "SELECT m.name, " RECALL_VERSION_COLUMNS " FROM nodes n JOIN names m ON m.id = n.name_id "
+  RECALL_Q(q, "SELECT m.name, " RECALL_VERSION_COLUMNS
+              " FROM nodes n JOIN names m ON m.id = n.name_id "
               "JOIN versions v ON v.node_id = n.id WHERE n.parent_id = ?1 AND v.from_seq <= ?2 "
               "AND v.to_seq >= ?2 ORDER BY m.name");
   q->bind(1, parent).bind(2, seq);
@@ -216,6 +265,15 @@ Result<std::string> CatalogReader::node_path(std::int64_t node_id) {
   return path + '/' + *n;
 }
 
+Result<std::int64_t> CatalogReader::node_host(std::int64_t node_id) {
+  RECALL_Q(q, "SELECT host_id FROM nodes WHERE id = ?1");
+  q->bind(1, node_id);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return make_error(ErrorKind::NotFound, "no catalog node " + std::to_string(node_id));
+  return q->i64(0);
+}
+
 Result<ContentRow> CatalogReader::content(std::int64_t content_id) {
   RECALL_Q(q, "SELECT id, sha256, size FROM contents WHERE id = ?1");
   q->bind(1, content_id);
@@ -231,10 +289,11 @@ Result<ContentRow> CatalogReader::content(std::int64_t content_id) {
 Result<std::vector<ChunkLocation>> CatalogReader::chunk_locations(std::int64_t content_id) {
   // The first copy of each chunk (copy 1 first); the tape bridge will choose among copies.
   // SQLite takes the bare columns from the row holding min(l.copy): one location per chunk.
-  RECALL_Q(q, "SELECT c.sha256, c.size, vol.volser, vol.path, vol.kind, vol.state, l.offset, l.length, "
-              "min(l.copy) FROM content_chunks cc JOIN chunks c ON c.id = cc.chunk_id "
-              "JOIN locations l ON l.chunk_id = c.id JOIN volumes vol ON vol.id = l.volume_id "
-              "WHERE cc.content_id = ?1 GROUP BY cc.idx ORDER BY cc.idx");
+  RECALL_Q(q,
+           "SELECT c.sha256, c.size, vol.volser, vol.path, vol.kind, vol.state, l.offset, l.length, "
+           "min(l.copy) FROM content_chunks cc JOIN chunks c ON c.id = cc.chunk_id "
+           "JOIN locations l ON l.chunk_id = c.id JOIN volumes vol ON vol.id = l.volume_id "
+           "WHERE cc.content_id = ?1 GROUP BY cc.idx ORDER BY cc.idx");
   q->bind(1, content_id);
   std::vector<ChunkLocation> out;
   std::uint64_t off = 0;
@@ -260,17 +319,18 @@ Result<std::vector<ChunkLocation>> CatalogReader::chunk_locations(std::int64_t c
 }
 
 Result<std::vector<BackupSetRow>> CatalogReader::backup_sets(int limit) {
-  RECALL_Q(q, "SELECT b.id, h.name, b.kind, b.importer, b.source, b.status, b.started, coalesce(b.ended, 0), "
-              "p.at, coalesce(b.stats, '{}') FROM backup_sets b JOIN hosts h ON h.id = b.host_id "
-              "LEFT JOIN points p ON p.set_id = b.id ORDER BY b.id DESC LIMIT ?1");
+  RECALL_Q(q,
+           "SELECT b.id, h.name, b.kind, b.importer, b.source, b.status, b.started, coalesce(b.ended, 0), "
+           "p.at, coalesce(b.stats, '{}') FROM backup_sets b JOIN hosts h ON h.id = b.host_id "
+           "LEFT JOIN points p ON p.set_id = b.id ORDER BY b.id DESC LIMIT ?1");
   q->bind(1, limit);
   std::vector<BackupSetRow> out;
   for (;;) {
     auto r = q->step();
     if (!r.ok()) return r.error();
     if (!*r) break;
-    BackupSetRow b{q->i64(0), q->text(1), q->text(2), q->text(3), q->text(4), q->text(5), q->i64(6), q->i64(7),
-                   {}, q->text(9)};
+    BackupSetRow b{q->i64(0),  q->text(1), q->text(2), q->text(3), q->text(4),
+                   q->text(5), q->i64(6),  q->i64(7),  {},         q->text(9)};
     if (!q->is_null(8)) b.point_at = q->i64(8);
     out.push_back(std::move(b));
   }
@@ -278,11 +338,12 @@ Result<std::vector<BackupSetRow>> CatalogReader::backup_sets(int limit) {
 }
 
 Result<CatalogReader::Totals> CatalogReader::totals() {
-  RECALL_Q(q, "SELECT (SELECT count(DISTINCT host_id) FROM points), (SELECT count(*) FROM points), "
-              "(SELECT count(*) FROM versions), (SELECT count(*) FROM nodes), (SELECT count(*) FROM names), "
-              "(SELECT count(*) FROM contents), (SELECT count(*) FROM chunks), "
-              "(SELECT coalesce(sum(size), 0) FROM contents), (SELECT coalesce(sum(size), 0) FROM chunks), "
-              "(SELECT coalesce(sum(length), 0) FROM locations), (SELECT count(*) FROM volumes)");
+  RECALL_Q(q,
+           "SELECT (SELECT count(DISTINCT host_id) FROM points), (SELECT count(*) FROM points), "
+           "(SELECT count(*) FROM versions), (SELECT count(*) FROM nodes), (SELECT count(*) FROM names), "
+           "(SELECT count(*) FROM contents), (SELECT count(*) FROM chunks), "
+           "(SELECT coalesce(sum(size), 0) FROM contents), (SELECT coalesce(sum(size), 0) FROM chunks), "
+           "(SELECT coalesce(sum(length), 0) FROM locations), (SELECT count(*) FROM volumes)");
   auto r = q->step();
   if (!r.ok()) return r.error();
   return Totals{q->i64(0), q->i64(1), q->i64(2), q->i64(3), q->i64(4), q->i64(5),

@@ -22,6 +22,7 @@ class CatalogReader {
   // The newest point at or before `at` (kLatest: the newest); nullopt if none.
   Result<std::optional<PointRow>> point_at(std::int64_t host_id, UnixTime at);
   Result<std::optional<PointRow>> point_by_seq(std::int64_t host_id, std::int64_t seq);
+  Result<std::optional<PointRow>> point_by_id(std::int64_t point_id);
 
   // The version of `node` valid at point `seq`, if any.
   Result<std::optional<VersionRow>> version_at(std::int64_t node_id, std::int64_t seq);
@@ -32,10 +33,17 @@ class CatalogReader {
   // Every version a node ever had, oldest first.
   Result<std::vector<VersionRow>> versions_of(std::int64_t node_id);
   Result<std::optional<std::int64_t>> child_node(std::int64_t parent, const std::string& name);
+  // Every node ever seen below `parent` with its name, sorted by name.
+  Result<std::vector<std::pair<std::string, std::int64_t>>> child_nodes(std::int64_t parent);
+  // The lowest node of host `host_id` that at `seq` is a hard link to the same file as `v`
+  // (same host inode, type, content and mtime): one inode for all the names of a file.
+  Result<std::int64_t> link_group_node(std::int64_t host_id, const VersionRow& v, std::int64_t seq);
   // Parent chain of a node, root first, not including the node itself.
   Result<std::vector<std::int64_t>> ancestors(std::int64_t node_id);
   Result<std::string> node_path(std::int64_t node_id);
   Result<std::string> node_name(std::int64_t node_id);
+  // The host a node belongs to.
+  Result<std::int64_t> node_host(std::int64_t node_id);
 
   Result<ContentRow> content(std::int64_t content_id);
   Result<std::vector<ChunkLocation>> chunk_locations(std::int64_t content_id);
@@ -61,7 +69,7 @@ class CatalogReader {
 };
 
 // Column list and decoder for versions rows (shared by reader, search and writer).
-#define RECALL_VERSION_COLUMNS                                                                     \
+#define RECALL_VERSION_COLUMNS                                                                   \
   "v.id, v.node_id, v.from_seq, v.to_seq, v.type, v.mode, v.uid, v.gid, v.user, v.grp, v.size, " \
   "v.mtime_ns, v.ctime_ns, v.ino, v.nlink, v.rdev, v.target, v.content_id, v.extra"
 inline constexpr int kVersionColumnCount = 19;

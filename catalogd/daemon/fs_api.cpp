@@ -1,0 +1,261 @@
+#include "catalogd/daemon/fs_api.h"
+
+#include <algorithm>
+#include <deque>
+#include <set>
+
+#include "catalogd/http/fs_wire.h"
+#include "catalogd/store/meta_codec.h"
+
+namespace recall::daemon {
+namespace {
+
+using http_status = boost::beast::http::status;
+
+// The kernel's POSIX ACL xattr (include/uapi/linux/posix_acl_xattr.h): version 2, then
+// (tag u16, perm u16, id u32) little-endian entries sorted by tag and id.
+std::string acl_xattr(const std::vector<AclEntry>& acl, OwnerMap& owners) {
+  struct Raw {
+    std::uint16_t tag, perm;
+    std::uint32_t id;
+  };
+  std::vector<Raw> raw;
+  for (const auto& e : acl) {
+    constexpr std::uint32_t kUndefined = 0xFFFFFFFFu;
+    switch (e.tag) {
+      case AclEntry::Tag::UserObj:
+        raw.push_back({0x01, e.perm, kUndefined});
+        break;
+      case AclEntry::Tag::User:
+        raw.push_back({0x02, e.perm, owners.local_uid(e.id, e.name)});
+        break;
+      case AclEntry::Tag::GroupObj:
+        raw.push_back({0x04, e.perm, kUndefined});
+        break;
+      case AclEntry::Tag::Group:
+        raw.push_back({0x08, e.perm, owners.local_gid(e.id, e.name)});
+        break;
+      case AclEntry::Tag::Mask:
+        raw.push_back({0x10, e.perm, kUndefined});
+        break;
+      case AclEntry::Tag::Other:
+        raw.push_back({0x20, e.perm, kUndefined});
+        break;
+    }
+  }
+  std::sort(raw.begin(), raw.end(),
+            [](const Raw& a, const Raw& b) { return std::tie(a.tag, a.id) < std::tie(b.tag, b.id); });
+  std::string out;
+  auto put = [&](std::uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  put(2, 4);
+  for (const auto& r : raw) {
+    put(r.tag, 2);
+    put(r.perm, 2);
+    put(r.id, 4);
+  }
+  return out;
+}
+
+class WireBuilder {
+ public:
+  WireBuilder(store::CatalogReader& r, OwnerMap& owners, std::int64_t host_id)
+      : r_(r), owners_(owners), host_id_(host_id) {}
+
+  // `seq` > 0: the entry as it is in that point (hard links grouped); 0: a version on its own.
+  Result<fswire::Entry> entry(std::string name, const store::VersionRow& v, std::int64_t seq) {
+    const FileMeta& m = v.meta;
+    fswire::Entry e;
+    e.name = std::move(name);
+    e.node_id = v.node_id;
+    e.version_id = v.id;
+    e.type = store::type_code(m.type);
+    e.mode = m.mode;
+    e.uid = owners_.local_uid(m.uid, m.user);
+    e.gid = owners_.local_gid(m.gid, m.group);
+    e.size = m.size;
+    e.nlink = m.nlink;
+    e.rdev = m.rdev;
+    e.mtime_ns = m.mtime_ns;
+    e.ctime_ns = m.ctime_ns;
+    e.link_target = m.link_target;
+    e.xattrs = m.xattrs;
+    if (!m.acl.empty()) e.xattrs.emplace_back("system.posix_acl_access", acl_xattr(m.acl, owners_));
+    if (!m.default_acl.empty())
+      e.xattrs.emplace_back("system.posix_acl_default", acl_xattr(m.default_acl, owners_));
+    if (seq > 0 && m.nlink > 1 && !is_dir(m)) {
+      auto group = r_.link_group_node(host_id_, v, seq);
+      if (!group.ok()) return group.error();
+      e.link_node = *group;
+    }
+    return e;
+  }
+
+ private:
+  store::CatalogReader& r_;
+  OwnerMap& owners_;
+  std::int64_t host_id_;
+};
+
+Result<std::int64_t> id_arg(const Query& q, const char* name) {
+  auto v = number(q, name, 0, INT64_MAX);
+  if (!v.ok()) return v.error();
+  if (*v == 0) return make_error(ErrorKind::Invalid, std::string("missing parameter '") + name + "'");
+  return static_cast<std::int64_t>(*v);
+}
+
+void send_hosts(service::CatalogView& view, store::CatalogReader& r, Responder& out) {
+  auto hosts = view.hosts();
+  if (!hosts.ok()) return out.send_error(hosts.error());
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& h : *hosts) {
+    auto pts = r.points(h.id);
+    if (!pts.ok()) return out.send_error(pts.error());
+    nlohmann::json points = nlohmann::json::array();
+    for (const auto& p : *pts) points.push_back({p.id, p.seq, p.at});
+    list.push_back({{"id", h.id}, {"name", h.name}, {"root_node", h.root_node}, {"points", points}});
+  }
+  out.send(http_status::ok, {{"hosts", list}});
+}
+
+void send_tree(const Query& q, service::CatalogView& view, store::CatalogReader& r, OwnerMap& owners,
+               Responder& out) {
+  auto point_id = id_arg(q, "point");
+  auto node = id_arg(q, "node");
+  auto budget = number(q, "budget", 0, 1 << 16);
+  if (!point_id.ok()) return out.send_error(point_id.error());
+  if (!node.ok()) return out.send_error(node.error());
+  if (!budget.ok()) return out.send_error(budget.error());
+  auto point = r.point_by_id(*point_id);
+  if (!point.ok()) return out.send_error(point.error());
+  if (!*point)
+    return out.send_error(make_error(ErrorKind::NotFound, "no point " + std::to_string(*point_id)));
+  const std::int64_t seq = (*point)->seq;
+  auto first = r.version_at(*node, seq);
+  if (!first.ok()) return out.send_error(first.error());
+  if (!*first || !is_dir((*first)->meta))
+    return out.send_error(
+        make_error(ErrorKind::NotFound, "no directory " + std::to_string(*node) + " at that point"));
+
+  WireBuilder wire(r, owners, (*point)->host_id);
+  std::deque<store::VersionRow> queue{std::move(**first)};
+  std::string body;
+  std::uint64_t listed = 0;
+  bool requested = true;  // the first directory is the one asked for; the rest are prefetch
+  while (!queue.empty()) {
+    store::VersionRow dir = std::move(queue.front());
+    queue.pop_front();
+    if (!view.who().is_root()) {
+      auto ok = view.may_list_dir(dir.node_id, dir.meta, seq);
+      if (!ok.ok()) return out.send_error(ok.error());
+      if (!*ok) {
+        if (requested)
+          return out.send_error(make_error(ErrorKind::Denied, "permission denied: cannot list it"));
+        continue;
+      }
+    }
+    requested = false;
+    auto kids = r.children_at(dir.node_id, seq);
+    if (!kids.ok()) return out.send_error(kids.error());
+    fswire::Listing l;
+    auto self = wire.entry("", dir, seq);
+    if (!self.ok()) return out.send_error(self.error());
+    l.self = std::move(*self);
+    l.children.reserve(kids->size());
+    for (auto& k : *kids) {
+      auto e = wire.entry(std::move(k.name), k.version, seq);
+      if (!e.ok()) return out.send_error(e.error());
+      l.children.push_back(std::move(*e));
+      if (is_dir(k.version.meta)) queue.push_back(std::move(k.version));
+    }
+    fswire::encode(body, l);
+    listed += kids->size();
+    if (listed >= *budget) break;
+  }
+  out.send_text(http_status::ok, "application/octet-stream", body);
+}
+
+void send_history(const Query& q, service::CatalogView& view, store::CatalogReader& r, OwnerMap& owners,
+                  Responder& out) {
+  auto host_name = need(q, "host");
+  auto node = id_arg(q, "node");
+  if (!host_name.ok()) return out.send_error(host_name.error());
+  if (!node.ok()) return out.send_error(node.error());
+  auto h = view.host(*host_name);
+  if (!h.ok()) return out.send_error(h.error());
+  auto versions = view.versions_of_node(*h, *node);
+  if (!versions.ok()) return out.send_error(versions.error());
+  auto kids = view.history_children(h->id, *node);
+  if (!kids.ok()) return out.send_error(kids.error());
+  if (versions->empty() && kids->empty() && *node != h->root_node)
+    return out.send_error(make_error(ErrorKind::NotFound, "nothing you may read there"));
+  WireBuilder wire(r, owners, h->id);
+  fswire::Listing l;
+  l.self.node_id = *node;
+  l.self.type = 'd';
+  std::set<std::string> taken;
+  for (const auto& v : *versions) {
+    if (is_dir(v.version.meta)) continue;  // a directory's history is its children's
+    auto e = wire.entry(format_utc(v.first_at), v.version, 0);
+    if (!e.ok()) return out.send_error(e.error());
+    taken.insert(e->name);
+    l.children.push_back(std::move(*e));
+  }
+  for (auto& [name, child] : *kids) {
+    if (taken.count(name)) continue;
+    fswire::Entry e;
+    e.name = std::move(name);
+    e.node_id = child;
+    e.type = 'd';
+    l.children.push_back(std::move(e));
+  }
+  std::sort(l.children.begin(), l.children.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::string body;
+  fswire::encode(body, l);
+  out.send_text(http_status::ok, "application/octet-stream", body);
+}
+
+// Where a file's bytes live, in words: "disk D000001", "tape R00042 (online)".
+std::string describe_locations(const std::vector<store::ChunkLocation>& chunks) {
+  std::set<std::string> where;
+  for (const auto& c : chunks) where.insert(c.volume_kind + " " + c.volser + " (" + c.volume_state + ")");
+  std::string out;
+  for (const auto& w : where) out += (out.empty() ? "" : ", ") + w;
+  return out.empty() ? "no data (empty file)" : out;
+}
+
+void send_info(const Query& q, service::CatalogView& view, store::CatalogReader& r, Responder& out) {
+  auto id = id_arg(q, "version");
+  if (!id.ok()) return out.send_error(id.error());
+  auto v = r.version_by_id(*id);
+  if (!v.ok()) return out.send_error(v.error());
+  auto all = r.versions_of(v->node_id);
+  if (!all.ok()) return out.send_error(all.error());
+  auto path = r.node_path(v->node_id);
+  if (!path.ok()) return out.send_error(path.error());
+  nlohmann::json j = {{"versions", all->size()}, {"path", *path}, {"first_seq", v->from_seq}};
+  if (v->meta.type == FileType::Regular && view.may_read(v->meta)) {
+    auto chunks = view.chunks_of(*v);
+    if (!chunks.ok()) return out.send_error(chunks.error());
+    j["location"] = describe_locations(*chunks);
+    auto c = view.content_of(*v);
+    if (!c.ok()) return out.send_error(c.error());
+    j["sha256"] = to_hex(c->sha);
+  }
+  out.send(http_status::ok, j);
+}
+
+}  // namespace
+
+void handle_fs(const std::string& path, const Query& q, service::CatalogView& view, store::CatalogReader& r,
+               OwnerMap& owners, Responder& out) {
+  if (path == "/v1/fs/hosts") return send_hosts(view, r, out);
+  if (path == "/v1/fs/tree") return send_tree(q, view, r, owners, out);
+  if (path == "/v1/fs/history") return send_history(q, view, r, owners, out);
+  if (path == "/v1/fs/info") return send_info(q, view, r, out);
+  out.send_error(make_error(ErrorKind::NotFound, "no API route " + path));
+}
+
+}  // namespace recall::daemon
