@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 
 #include "catalogd/http/fs_wire.h"
@@ -119,6 +123,64 @@ void send_hosts(service::CatalogView& view, store::CatalogReader& r, Responder& 
   out.send(http_status::ok, {{"hosts", list}});
 }
 
+// Encoded directories of points, shared by all root-run mounts: points never change, so after
+// the first traversal of a point a fresh mount lists it from memory instead of from SQLite
+// (about 8 us per entry). Owners are mapped again after kTreeCacheSeconds, as the API does.
+class TreeCache {
+ public:
+  struct Dir {
+    std::string encoded;
+    std::vector<store::VersionRow> subdirs;  // children that are directories, in name order
+    std::size_t entries = 0;
+  };
+  std::shared_ptr<const Dir> get(std::int64_t point, std::int64_t node) {
+    std::lock_guard lock(mu_);
+    auto it = map_.find({point, node});
+    if (it == map_.end()) return nullptr;
+    if (now_utc() - it->second.stored > kTreeCacheSeconds) {
+      drop(it);
+      return nullptr;
+    }
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return it->second.dir;
+  }
+  void put(std::int64_t point, std::int64_t node, std::shared_ptr<const Dir> d) {
+    std::size_t size = d->encoded.size() + d->subdirs.size() * sizeof(store::VersionRow) + 128;
+    std::lock_guard lock(mu_);
+    Key key{point, node};
+    if (map_.count(key)) return;
+    lru_.push_front(key);
+    map_.emplace(key, Slot{std::move(d), size, now_utc(), lru_.begin()});
+    bytes_ += size;
+    while (bytes_ > kTreeCacheBytes && !lru_.empty()) drop(map_.find(lru_.back()));
+  }
+
+ private:
+  using Key = std::pair<std::int64_t, std::int64_t>;
+  struct Slot {
+    std::shared_ptr<const Dir> dir;
+    std::size_t bytes;
+    UnixTime stored;
+    std::list<Key>::iterator lru;
+  };
+  void drop(std::map<Key, Slot>::iterator it) {
+    bytes_ -= it->second.bytes;
+    lru_.erase(it->second.lru);
+    map_.erase(it);
+  }
+  static constexpr std::size_t kTreeCacheBytes = 256u << 20;
+  static constexpr UnixTime kTreeCacheSeconds = 300;
+  std::mutex mu_;
+  std::map<Key, Slot> map_;
+  std::list<Key> lru_;
+  std::size_t bytes_ = 0;
+};
+
+TreeCache& tree_cache() {
+  static TreeCache c;
+  return c;
+}
+
 void send_tree(const Query& q, service::CatalogView& view, store::CatalogReader& r, OwnerMap& owners,
                Responder& out) {
   auto point_id = id_arg(q, "point");
@@ -139,6 +201,31 @@ void send_tree(const Query& q, service::CatalogView& view, store::CatalogReader&
         make_error(ErrorKind::NotFound, "no directory " + std::to_string(*node) + " at that point"));
 
   WireBuilder wire(r, owners, (*point)->host_id);
+  // Root sees every directory, so its listings can be shared; anyone else is judged per directory.
+  const bool shared = view.who().is_root();
+  auto list_dir = [&](const store::VersionRow& dir) -> Result<std::shared_ptr<const TreeCache::Dir>> {
+    if (shared)
+      if (auto hit = tree_cache().get((*point)->id, dir.node_id)) return hit;
+    auto kids = r.children_at(dir.node_id, seq);
+    if (!kids.ok()) return kids.error();
+    auto d = std::make_shared<TreeCache::Dir>();
+    fswire::Listing l;
+    auto self = wire.entry("", dir, seq);
+    if (!self.ok()) return self.error();
+    l.self = std::move(*self);
+    l.children.reserve(kids->size());
+    for (auto& k : *kids) {
+      auto e = wire.entry(std::move(k.name), k.version, seq);
+      if (!e.ok()) return e.error();
+      l.children.push_back(std::move(*e));
+      if (is_dir(k.version.meta)) d->subdirs.push_back(std::move(k.version));
+    }
+    fswire::encode(d->encoded, l);
+    d->entries = l.children.size();
+    if (shared) tree_cache().put((*point)->id, dir.node_id, d);
+    return std::shared_ptr<const TreeCache::Dir>(std::move(d));
+  };
+
   std::deque<store::VersionRow> queue{std::move(**first)};
   std::string body;
   std::uint64_t listed = 0;
@@ -146,7 +233,7 @@ void send_tree(const Query& q, service::CatalogView& view, store::CatalogReader&
   while (!queue.empty()) {
     store::VersionRow dir = std::move(queue.front());
     queue.pop_front();
-    if (!view.who().is_root()) {
+    if (!shared) {
       auto ok = view.may_list_dir(dir.node_id, dir.meta, seq);
       if (!ok.ok()) return out.send_error(ok.error());
       if (!*ok) {
@@ -156,21 +243,11 @@ void send_tree(const Query& q, service::CatalogView& view, store::CatalogReader&
       }
     }
     requested = false;
-    auto kids = r.children_at(dir.node_id, seq);
-    if (!kids.ok()) return out.send_error(kids.error());
-    fswire::Listing l;
-    auto self = wire.entry("", dir, seq);
-    if (!self.ok()) return out.send_error(self.error());
-    l.self = std::move(*self);
-    l.children.reserve(kids->size());
-    for (auto& k : *kids) {
-      auto e = wire.entry(std::move(k.name), k.version, seq);
-      if (!e.ok()) return out.send_error(e.error());
-      l.children.push_back(std::move(*e));
-      if (is_dir(k.version.meta)) queue.push_back(std::move(k.version));
-    }
-    fswire::encode(body, l);
-    listed += kids->size();
+    auto d = list_dir(dir);
+    if (!d.ok()) return out.send_error(d.error());
+    body += (*d)->encoded;
+    for (const auto& sub : (*d)->subdirs) queue.push_back(sub);
+    listed += (*d)->entries;
     if (listed >= *budget) break;
   }
   out.send_text(http_status::ok, "application/octet-stream", body);
