@@ -1,5 +1,6 @@
 #include "fusefs/recall_fs.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -655,6 +656,8 @@ void RecallFs::read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_fil
       if (!r.ok()) return reply_err(req, r.error());
       if (!r->fd) return (void)fuse_reply_err(req, EIO);
       f->fd = r->fd.release();
+      // Readers go front to back: let the kernel read the staged copy ahead of them.
+      (void)posix_fadvise(f->fd, 0, 0, POSIX_FADV_WILLNEED);
     }
     fd = f->fd;
   }

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: installs what is missing, builds, starts recalld on
 # /var/lib/recall and imports a real file tree (a copy of /usr/share/doc) as host "demo" at
-# three points with edits, renames and deletions in between. Then try the tour in README.md.
+# three points with edits, renames and deletions in between, and mounts every point with
+# recall-fs at /restore (RECALL_MOUNT) for all users. Then try the tour in README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/scripts/setup.sh"
-RECALL_TARGETS="recalld recall" bash "$here/scripts/build.sh" "$here/build" -DBUILD_TESTING=OFF
+RECALL_TARGETS="recalld recall recall-fs" bash "$here/scripts/build.sh" "$here/build" -DBUILD_TESTING=OFF
 bin=$here/build
 home=${RECALL_HOME:-/var/lib/recall}
 sock=$home/recalld.sock
 export RECALL_SOCKET=$sock
 
 # A recalld already serving this home is replaced by the freshly built one.
+mnt=${RECALL_MOUNT:-/restore}
+# A mount left by an earlier run goes first: it would answer EIO while recalld restarts.
+if mountpoint -q "$mnt" 2>/dev/null; then fusermount3 -u "$mnt" 2>/dev/null || umount -l "$mnt"; fi
+
 if [ -f "$home/recalld.lock" ]; then
   pid=$(cat "$home/recalld.lock" 2>/dev/null || true)
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q recalld "/proc/$pid/comm" 2>/dev/null; then
@@ -41,10 +46,16 @@ if ! "$bin/cli/recall" points --host demo >/dev/null 2>&1; then
 else
   "$bin/cli/recall" import dir --host demo "$tree"
 fi
+mkdir -p "$mnt"
+"$bin/fusefs/recall-fs" "$mnt" --socket "$sock" -o allow_other
 echo
 "$bin/cli/recall" points --host demo
 echo
-echo "recalld is running on $sock (log: $home/recalld.log). Try:"
+echo "recalld is running on $sock (log: $home/recalld.log); every point is mounted at $mnt. Try:"
+echo "  ls -l $mnt/demo/latest$tree | head"
+echo "  ls -l $mnt/@search/budget"
+echo "  ls -l $mnt/@versions/demo$tree/budget-2026.txt/"
+echo "  diff -r $mnt/demo/\$(ls $mnt/demo | head -1)$tree $tree | head"
 echo "  export PATH=$bin/cli:\$PATH"
 [ "$sock" = /var/lib/recall/recalld.sock ] || echo "  export RECALL_SOCKET=$sock"
 echo "  recall search budget"
