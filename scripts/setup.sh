@@ -41,4 +41,9 @@ need_root "$@"
 source "$(dirname "$0")/apt_install.sh"
 apt_install_missing setup "${PACKAGES[@]}"
 create_test_users
+# recall-fs and its tests mount for real: the FUSE module must be there (it is built into
+# Debian's kernel or loaded on demand; a machine without it fails the tests loudly).
+if [ ! -e /dev/fuse ]; then
+  modprobe fuse 2>/dev/null || echo "setup: WARNING: /dev/fuse is missing and 'modprobe fuse' failed" >&2
+fi
 echo "setup: done"
