@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the spine benchmark needs on Debian 12: the dataset (linux-source) and the
-# peers (restic, plocate), plus rsync and GNU time. Idempotent; run as root (or via sudo).
+# Installs what the benchmarks need on Debian 12: the dataset (linux-source), the spine
+# peers (restic, plocate), the filesystem peers (restic mount, squashfuse_ll with
+# squashfs-tools, fuse3 for fusermount3), plus rsync and GNU time. Idempotent; run as root
+# (or via sudo).
 set -euo pipefail
 
-PACKAGES=(linux-source restic plocate rsync time python3 xz-utils)
+PACKAGES=(linux-source restic plocate rsync time python3 xz-utils squashfuse squashfs-tools fuse3)
 
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null; then exec sudo -E bash "$0" "$@"; fi

@@ -191,11 +191,14 @@ class Recall:
         self.proc = None
         self.conn = None
 
-    def start(self):
-        if os.path.exists(self.home):
+    def start(self, fresh=True):
+        """Starts recalld on a fresh (emptied) home, or with fresh=False on the existing one."""
+        if fresh and os.path.exists(self.home):
             shutil.rmtree(self.home)
+        if not fresh and os.path.exists(self.sock):
+            os.unlink(self.sock)  # stale socket of an earlier run: wait for the new one
         os.makedirs(os.path.dirname(self.home), exist_ok=True)
-        self.logf = open(self.home + ".log", "w")
+        self.logf = open(self.home + ".log", "w" if fresh else "a")
         self.proc = subprocess.Popen([self.recalld, "--home", self.home], stdout=self.logf, stderr=subprocess.STDOUT)
         t0 = time.time()
         while not os.path.exists(self.sock):
