@@ -28,6 +28,19 @@ std::string flatten_path(const std::string& path) {
   return out;
 }
 
+// A name the kernel and other filesystems accept (255 bytes): the middle of a long path gives
+// way, the file name at its end stays whole where it can. The link target keeps the full path.
+std::string fit_name(const std::string& head, const std::string& path) {
+  constexpr std::size_t kMax = 255;
+  if (head.size() + path.size() <= kMax) return head + path;
+  const std::string ellipsis = "\xe2\x80\xa6";  // U+2026
+  std::size_t keep = kMax - head.size() - ellipsis.size();
+  std::size_t from = path.size() - keep;
+  while (from < path.size() && (static_cast<unsigned char>(path[from]) & 0xC0) == 0x80)
+    ++from;  // UTF-8 boundary
+  return head + ellipsis + path.substr(from);
+}
+
 }  // namespace
 
 DaemonLink::DaemonLink(std::string socket, bool speak_for_callers)
@@ -87,6 +100,17 @@ Result<std::vector<fswire::Listing>> DaemonLink::tree(std::int64_t point, std::i
   return fswire::decode(*b);
 }
 
+Result<fswire::Listing> DaemonLink::lookup(std::int64_t point, std::int64_t node, const std::string& name) {
+  auto b = get_bytes(nullptr, "/v1/fs/lookup?point=" + std::to_string(point) +
+                                  "&node=" + std::to_string(node) + "&name=" + url_encode(name));
+  if (!b.ok()) return b.error();
+  auto l = fswire::decode(*b);
+  if (!l.ok()) return l.error();
+  if (l->size() != 1 || l->front().children.size() != 1)
+    return make_error(ErrorKind::Corrupt, "recalld sent a malformed lookup answer");
+  return std::move(l->front());
+}
+
 Result<fswire::Listing> DaemonLink::history(const Caller& who, const std::string& host, std::int64_t node) {
   auto b = get_bytes(&who, "/v1/fs/history?host=" + url_encode(host) + "&node=" + std::to_string(node));
   if (!b.ok()) return b.error();
@@ -114,7 +138,7 @@ Result<std::vector<SearchEntry>> DaemonLink::search(const Caller& who, const std
         if (raw) path = *raw;
       }
       std::string host = h.at("host"), at = h.at("at");
-      out.push_back({host + "@" + at + flatten_path(path), "../../" + host + "/" + at + path});
+      out.push_back({fit_name(host + "@" + at, flatten_path(path)), "../../" + host + "/" + at + path});
     }
   } catch (const nlohmann::json::exception& e) {
     return make_error(ErrorKind::Corrupt, std::string("recalld sent unexpected search results: ") + e.what());

@@ -49,6 +49,9 @@ class DaemonLink {
   Result<std::vector<HostInfo>> hosts(const Caller& who);
   // Directory `node` at `point`, then more below it breadth first up to `budget` entries.
   Result<std::vector<fswire::Listing>> tree(std::int64_t point, std::int64_t node, std::uint32_t budget);
+  // One name in directory `node` at `point` (for a directory the mount's user may search but
+  // not list: only a root mount sees every listing).
+  Result<fswire::Listing> lookup(std::int64_t point, std::int64_t node, const std::string& name);
   Result<fswire::Listing> history(const Caller& who, const std::string& host, std::int64_t node);
   Result<nlohmann::json> info(const Caller& who, std::int64_t version);
   Result<std::vector<SearchEntry>> search(const Caller& who, const std::string& query, std::size_t limit);

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
   if (stat(mountpoint.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return fail(mountpoint + ": not a directory (create an empty directory to mount on)");
 
+  // Absolute: once mounted, the process runs from / (fuse_daemonize).
+  std::error_code ec;
+  socket = std::filesystem::absolute(socket, ec).string();
   recall::fs::FsOptions o;
   o.socket = socket;
   o.speak_for_callers = geteuid() == 0;

@@ -383,9 +383,18 @@ Result<RecallFs::Found> RecallFs::child(const Caller& who, std::uint64_t parent,
   if (kind_of(parent) == Kind::Dir) {  // the hot path: a name inside a point
     auto point = static_cast<std::int64_t>(point_of(parent));
     auto l = listing(point, static_cast<std::int64_t>(node_of(parent)));
+    if (!l.ok() && l.error().kind == ErrorKind::Denied) {
+      // A directory the mount's user may search but not list (x without r): ask for the name.
+      auto one = link_.lookup(point, static_cast<std::int64_t>(node_of(parent)), name);
+      if (!one.ok()) return one.error();
+      auto kept = std::make_shared<const fswire::Listing>(std::move(*one));
+      return entry_found(point, dir.host_id,
+                         std::shared_ptr<const fswire::Entry>(kept, &kept->children.front()), kForever);
+    }
     if (!l.ok()) return l.error();
     const fswire::Entry* e = find_child(**l, name);
     if (!e) return not_found();
+    if (!e->node_id) return make_error(ErrorKind::Denied, name);  // listed by name only (r without x)
     return entry_found(point, dir.host_id, std::shared_ptr<const fswire::Entry>(*l, e), kForever);
   }
   if (kind_of(parent) == Kind::Host && name != "latest") {
@@ -609,10 +618,13 @@ void RecallFs::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, f
         if (need <= room) nodes_.remember(item.found.ino, item.found.node);
       } else if (plus) {
         fuse_entry_param p{};  // ino 0: the kernel looks it up itself, as the caller
-        p.attr.st_ino = st.st_ino;
+        // A name listed without what it is (read without search) still needs a d_ino: 0 would
+        // mark a deleted entry, which readdir(3) users skip.
+        p.attr.st_ino = st.st_ino ? st.st_ino : (std::hash<std::string>{}(item.name) | 1);
         p.attr.st_mode = st.st_mode;
         need = fuse_add_direntry_plus(req, at, room, item.name.c_str(), &p, static_cast<off_t>(i + 1));
       } else {
+        if (!st.st_ino) st.st_ino = std::hash<std::string>{}(item.name) | 1;
         need = fuse_add_direntry(req, at, room, item.name.c_str(), &st, static_cast<off_t>(i + 1));
       }
     }

@@ -46,4 +46,6 @@ create_test_users
 if [ ! -e /dev/fuse ]; then
   modprobe fuse 2>/dev/null || echo "setup: WARNING: /dev/fuse is missing and 'modprobe fuse' failed" >&2
 fi
+# Users mount their own recall-fs: Debian's udev makes /dev/fuse 0666; containers may not.
+[ -c /dev/fuse ] && chmod 0666 /dev/fuse
 echo "setup: done"

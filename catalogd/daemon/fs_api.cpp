@@ -181,6 +181,60 @@ TreeCache& tree_cache() {
   return c;
 }
 
+// A listing of a directory the caller may read but not search: names and types, nothing that
+// a stat would show (which needs search permission).
+std::string names_only(const std::string& encoded) {
+  auto l = fswire::decode(encoded);
+  std::string out;
+  if (!l.ok() || l->size() != 1) return out;
+  fswire::Listing& d = l->front();
+  for (auto& c : d.children) {
+    fswire::Entry bare;
+    bare.name = std::move(c.name);
+    bare.type = c.type;
+    c = std::move(bare);
+  }
+  fswire::encode(out, d);
+  return out;
+}
+
+// One name in a directory, for a caller who may search it but perhaps not list it.
+void send_lookup(const Query& q, service::CatalogView& view, store::CatalogReader& r, OwnerMap& owners,
+                 Responder& out) {
+  auto point_id = id_arg(q, "point");
+  auto node = id_arg(q, "node");
+  auto name = need(q, "name");
+  if (!point_id.ok()) return out.send_error(point_id.error());
+  if (!node.ok()) return out.send_error(node.error());
+  if (!name.ok()) return out.send_error(name.error());
+  auto point = r.point_by_id(*point_id);
+  if (!point.ok()) return out.send_error(point.error());
+  if (!*point)
+    return out.send_error(make_error(ErrorKind::NotFound, "no point " + std::to_string(*point_id)));
+  const std::int64_t seq = (*point)->seq;
+  auto dir = r.version_at(*node, seq);
+  if (!dir.ok()) return out.send_error(dir.error());
+  if (!*dir || !is_dir((*dir)->meta))
+    return out.send_error(make_error(ErrorKind::NotFound, "no such directory"));
+  auto x = view.may_at(*node, (*dir)->meta, seq, kExec);
+  if (!x.ok()) return out.send_error(x.error());
+  if (!*x) return out.send_error(make_error(ErrorKind::Denied, "permission denied"));
+  auto child = r.child_at(*node, *name, seq);
+  if (!child.ok()) return out.send_error(child.error());
+  if (!*child) return out.send_error(make_error(ErrorKind::NotFound, "no " + *name));
+  WireBuilder wire(r, owners, (*point)->host_id);
+  fswire::Listing l;
+  auto self = wire.entry("", **dir, seq);
+  auto e = wire.entry(std::move((*child)->name), (*child)->version, seq);
+  if (!self.ok()) return out.send_error(self.error());
+  if (!e.ok()) return out.send_error(e.error());
+  l.self = std::move(*self);
+  l.children.push_back(std::move(*e));
+  std::string body;
+  fswire::encode(body, l);
+  out.send_text(http_status::ok, "application/octet-stream", body);
+}
+
 void send_tree(const Query& q, service::CatalogView& view, store::CatalogReader& r, OwnerMap& owners,
                Responder& out) {
   auto point_id = id_arg(q, "point");
@@ -233,20 +287,29 @@ void send_tree(const Query& q, service::CatalogView& view, store::CatalogReader&
   while (!queue.empty()) {
     store::VersionRow dir = std::move(queue.front());
     queue.pop_front();
+    bool searchable = true;
     if (!shared) {
-      auto ok = view.may_list_dir(dir.node_id, dir.meta, seq);
-      if (!ok.ok()) return out.send_error(ok.error());
-      if (!*ok) {
+      // As on the host: read lists names, search (x) shows what they are.
+      auto readable = view.may_at(dir.node_id, dir.meta, seq, kRead);
+      if (!readable.ok()) return out.send_error(readable.error());
+      if (!*readable) {
         if (requested)
           return out.send_error(make_error(ErrorKind::Denied, "permission denied: cannot list it"));
         continue;
       }
+      auto x = view.may_at(dir.node_id, dir.meta, seq, kExec);
+      if (!x.ok()) return out.send_error(x.error());
+      searchable = *x;
     }
     requested = false;
     auto d = list_dir(dir);
     if (!d.ok()) return out.send_error(d.error());
-    body += (*d)->encoded;
-    for (const auto& sub : (*d)->subdirs) queue.push_back(sub);
+    if (searchable) {
+      body += (*d)->encoded;
+      for (const auto& sub : (*d)->subdirs) queue.push_back(sub);
+    } else {
+      body += names_only((*d)->encoded);
+    }
     listed += (*d)->entries;
     if (listed >= *budget) break;
   }
@@ -330,6 +393,7 @@ void handle_fs(const std::string& path, const Query& q, service::CatalogView& vi
                OwnerMap& owners, Responder& out) {
   if (path == "/v1/fs/hosts") return send_hosts(view, r, out);
   if (path == "/v1/fs/tree") return send_tree(q, view, r, owners, out);
+  if (path == "/v1/fs/lookup") return send_lookup(q, view, r, owners, out);
   if (path == "/v1/fs/history") return send_history(q, view, r, owners, out);
   if (path == "/v1/fs/info") return send_info(q, view, r, out);
   out.send_error(make_error(ErrorKind::NotFound, "no API route " + path));

@@ -15,6 +15,7 @@ namespace recall::daemon {
 // GET /v1/fs/hosts                 the caller's hosts with their points (JSON)
 // GET /v1/fs/tree?point&node&budget   directory `node` at `point`, then more directories below
 //                                  it breadth first until `budget` entries (fs_wire, binary)
+// GET /v1/fs/lookup?point&node&name  one name in a directory the caller may search (binary)
 // GET /v1/fs/history?host&node     the @versions view of a node: its versions the caller may
 //                                  read, named by when each appeared, and its child names (binary)
 // GET /v1/fs/info?version          user.recall.* facts of one version (JSON)

@@ -98,10 +98,10 @@ class CatalogView {
   Result<std::vector<store::ChunkLocation>> chunks_of(const store::VersionRow& file);
   Result<store::ContentRow> content_of(const store::VersionRow& file);
 
-  // Could the caller list directory `node` (meta: its version) at point `seq`: search on every
-  // ancestor, read and search on the directory itself?
-  Result<bool> may_list_dir(std::int64_t node_id, const FileMeta& meta, std::int64_t seq) {
-    return may(node_id, meta, seq, kRead | kExec);
+  // Could the caller reach `node` (meta: its version) at point `seq` (search on every
+  // ancestor) and do `want` (kRead, kExec...) on it?
+  Result<bool> may_at(std::int64_t node_id, const FileMeta& meta, std::int64_t seq, int want) {
+    return may(node_id, meta, seq, want);
   }
   // Names below `dir` (a node of host `host_id`) at any point that the caller could have seen
   // in a listing of `dir` (read on it at a point where the name existed), sorted, with nodes.

@@ -918,12 +918,15 @@ class FsTest(FsBase):
 
     def test_3c_search_hit_with_a_long_path(self):
         # Real paths are often longer than a name on disk may be (255 bytes): such a hit must
-        # still be listed, and what is listed must be usable (stat, readlink, open, ls -l). FUSE
-        # takes names up to 1024 bytes, so the full flattened name is allowed here (copying the
-        # link itself onto a local disk cannot keep such a name, which is expected).
+        # still be listed, under a name that fits (the middle of the path gives way to "…",
+        # the file name at the end stays), and what is listed must be usable (stat, readlink,
+        # open, ls -l); the link target keeps the whole path.
         path = os.path.join(self.src, self.deep_rel)
-        flat = f"{HOST}@{T3}" + path.replace("/", DIVISION_SLASH)
+        head = f"{HOST}@{T3}"
+        flat = head + path.replace("/", DIVISION_SLASH)
         self.assertGreater(len(flat.encode()), 255, "fixture: the flattened name is longer than NAME_MAX")
+        tail = flat.encode()[-(255 - len(head.encode()) - len("…".encode())):].decode("utf-8", "ignore")
+        flat = head + "…" + tail
         sdir = os.path.join(self.mnt, "@search", "needle-deep")
         names = os.listdir(sdir)
         self.assertEqual(len(names), 1, f"@search/needle-deep lists the one hit: {names}")
