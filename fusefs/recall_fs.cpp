@@ -160,7 +160,7 @@ void RecallFs::prefetch_loop() {
       next = prefetch_.front();
       prefetch_.pop_front();
     }
-    if (!listings_.get(next.first, next.second)) (void)listing(next.first, next.second);
+    if (!listings_.get(next.first, next.second)) (void)listing(next.first, next.second, true);
   }
 }
 
@@ -267,12 +267,13 @@ Result<const HostInfo*> RecallFs::host_named(const Caller& who, const std::strin
   return make_error(ErrorKind::NotFound, "no host " + name);
 }
 
-Result<std::shared_ptr<const fswire::Listing>> RecallFs::listing(std::int64_t point, std::int64_t node) {
+Result<std::shared_ptr<const fswire::Listing>> RecallFs::listing(std::int64_t point, std::int64_t node,
+                                                                 bool traversal) {
   if (auto l = listings_.get(point, node)) return l;
-  auto fetched = link_.tree(point, node, o_.prefetch_entries);
+  auto fetched = link_.tree(point, node, traversal ? o_.prefetch_entries : 0);
   if (!fetched.ok()) return fetched.error();
   if (fetched->empty()) return make_error(ErrorKind::Corrupt, "recalld sent an empty listing");
-  prefetch_below(point, *fetched);
+  if (traversal) prefetch_below(point, *fetched);
   std::shared_ptr<const fswire::Listing> first;
   for (auto& l : *fetched) {
     auto shared = std::make_shared<const fswire::Listing>(std::move(l));
@@ -382,7 +383,7 @@ Result<RecallFs::Found> RecallFs::child(const Caller& who, std::uint64_t parent,
   }
   if (kind_of(parent) == Kind::Dir) {  // the hot path: a name inside a point
     auto point = static_cast<std::int64_t>(point_of(parent));
-    auto l = listing(point, static_cast<std::int64_t>(node_of(parent)));
+    auto l = listing(point, static_cast<std::int64_t>(node_of(parent)), false);
     if (!l.ok() && l.error().kind == ErrorKind::Denied) {
       // A directory the mount's user may search but not list (x without r): ask for the name.
       auto one = link_.lookup(point, static_cast<std::int64_t>(node_of(parent)), name);
@@ -404,7 +405,7 @@ Result<RecallFs::Found> RecallFs::child(const Caller& who, std::uint64_t parent,
     for (const auto& p : (*h)->points) {
       if (p.name != name) continue;
       // The point's root directory: its attributes come with the first listing of it.
-      auto l = listing(p.id, (*h)->root_node);
+      auto l = listing(p.id, (*h)->root_node, false);
       if (!l.ok()) return l.error();
       return entry_found(p.id, (*h)->id, std::shared_ptr<const fswire::Entry>(*l, &(*l)->self), kHostLevel);
     }
@@ -465,7 +466,8 @@ Result<std::vector<RecallFs::DirItem>> RecallFs::children(const Caller& who, std
       return out;
     }
     case Kind::Dir: {
-      auto l = listing(static_cast<std::int64_t>(point_of(ino)), static_cast<std::int64_t>(node_of(ino)));
+      auto l =
+          listing(static_cast<std::int64_t>(point_of(ino)), static_cast<std::int64_t>(node_of(ino)), true);
       if (!l.ok()) return l.error();
       out.reserve((*l)->children.size());
       for (const auto& c : (*l)->children) {
@@ -557,7 +559,7 @@ void RecallFs::opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (!n) return (void)fuse_reply_err(req, ESTALE);
   auto h = std::make_unique<DirHandle>();
   if (kind_of(ino) == Kind::Dir) {
-    auto l = listing(static_cast<std::int64_t>(point_of(ino)), static_cast<std::int64_t>(node_of(ino)));
+    auto l = listing(static_cast<std::int64_t>(point_of(ino)), static_cast<std::int64_t>(node_of(ino)), true);
     if (!l.ok()) return reply_err(req, l.error());
     h->listing = std::move(*l);
     h->point = static_cast<std::int64_t>(point_of(ino));

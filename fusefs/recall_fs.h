@@ -76,7 +76,10 @@ class RecallFs {
 
   Result<HostList> hosts_for(const Caller& who);
   Result<const HostInfo*> host_named(const Caller& who, const std::string& name, HostList& keep);
-  Result<std::shared_ptr<const fswire::Listing>> listing(std::int64_t point, std::int64_t node);
+  // `traversal`: a directory being read (opendir), so list ahead below it; otherwise a name
+  // being looked up on some path, which needs this directory only.
+  Result<std::shared_ptr<const fswire::Listing>> listing(std::int64_t point, std::int64_t node,
+                                                         bool traversal);
   Result<std::shared_ptr<const fswire::Listing>> history(const Caller& who, const std::string& host,
                                                          std::int64_t node);
   Result<std::shared_ptr<const std::vector<SearchEntry>>> search(const Caller& who, const std::string& query);
