@@ -1,5 +1,7 @@
 #include "fusefs/daemon_link.h"
 
+#include <cstdio>
+#include <functional>
 #include <memory>
 
 #include "catalogd/http/client_transport.h"
@@ -33,12 +35,16 @@ std::string flatten_path(const std::string& path) {
 std::string fit_name(const std::string& head, const std::string& path) {
   constexpr std::size_t kMax = 255;
   if (head.size() + path.size() <= kMax) return head + path;
-  const std::string ellipsis = "\xe2\x80\xa6";  // U+2026
-  std::size_t keep = kMax - head.size() - ellipsis.size();
-  std::size_t from = path.size() - keep;
+  // "…" and 8 hex digits of the full path's hash, so two long paths never share a name.
+  char tag[16];
+  std::snprintf(tag, sizeof tag, "%08zx", std::hash<std::string>{}(path)&0xffffffffu);
+  const std::string ellipsis = "\xe2\x80\xa6" + std::string(tag) + "\xe2\x80\xa6";
+  std::string h = head.substr(0, std::min(head.size(), kMax / 2));
+  std::size_t keep = kMax - h.size() - ellipsis.size();
+  std::size_t from = path.size() > keep ? path.size() - keep : 0;
   while (from < path.size() && (static_cast<unsigned char>(path[from]) & 0xC0) == 0x80)
     ++from;  // UTF-8 boundary
-  return head + ellipsis + path.substr(from);
+  return h + ellipsis + path.substr(from);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "catalogd/http/client_transport.h"
+#include "common/fd_limit.h"
 #include "fusefs/recall_fs.h"
 
 namespace {
@@ -62,11 +63,15 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> args = {"recall-fs", "-o", "ro,default_permissions,fsname=recall,subtype=recall"};
   for (const auto& opt : options) args.insert(args.end(), {"-o", opt});
+  // Last, so no option brings back setuid bits or device nodes from a backup.
+  args.insert(args.end(), {"-o", "nosuid,nodev"});
   if (debug) args.push_back("-d");
   std::vector<char*> argv2;
   for (auto& a : args) argv2.push_back(a.data());
   fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(argv2.size()), argv2.data());
 
+  // Every file being read holds a staged copy's descriptor; one mount serves every user.
+  recall::raise_fd_limit();
   recall::fs::RecallFs fs(o);
   fuse_session* se = fuse_session_new(&fargs, &recall::fs::RecallFs::ops(), sizeof(fuse_lowlevel_ops), &fs);
   if (!se) return fail("could not start a FUSE session (see the message above)");

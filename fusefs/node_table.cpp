@@ -5,7 +5,15 @@ namespace recall::fs {
 void NodeTable::remember(std::uint64_t ino, const Inode& proto) {
   std::lock_guard lock(mu_);
   auto [it, inserted] = inodes_.try_emplace(ino, proto);
-  if (inserted) it->second.nlookup = 0;
+  if (inserted) {
+    it->second.nlookup = 0;
+  } else if (it->second.point_id == 0 && proto.point_id != 0) {
+    // A version first met in @versions carries what that caller could see of it; met in a
+    // point, it carries what the kernel must judge everyone by.
+    auto count = it->second.nlookup;
+    it->second = proto;
+    it->second.nlookup = count;
+  }
   it->second.nlookup++;
 }
 

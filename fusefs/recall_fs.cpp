@@ -174,7 +174,10 @@ void RecallFs::init(fuse_conn_info* conn) {
   want(FUSE_CAP_SPLICE_WRITE);               // reads go from the staged file to the kernel by splice
   want(FUSE_CAP_SPLICE_MOVE);
   want(FUSE_CAP_PARALLEL_DIROPS);
-  want(FUSE_CAP_ASYNC_READ);
+  // Synchronous reads: the first read of a file stages it, and only a read made in the reader's
+  // own context can be interrupted (EINTR, staging withdrawn); readahead issued in the
+  // background is never interrupted and would let a few slow files hold up everyone's reads.
+  conn->want &= ~FUSE_CAP_ASYNC_READ;
   conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;  // files never change: keep their pages
   conn->max_readahead = conn->max_readahead ? std::max<unsigned>(conn->max_readahead, 1u << 20) : 1u << 20;
 }
@@ -498,7 +501,8 @@ Result<std::vector<RecallFs::DirItem>> RecallFs::children(const Caller& who, std
         std::uint64_t n;
         {
           std::lock_guard lock(mu_);
-          auto [it, added] = link_ids_.try_emplace(h.name, link_targets_.size() + 1);
+          // Keyed by target: two long paths may be shortened to one name, never to one inode.
+          auto [it, added] = link_ids_.try_emplace(h.target, link_targets_.size() + 1);
           if (added) link_targets_.push_back(h.target);
           n = it->second;
         }
@@ -667,11 +671,16 @@ void RecallFs::read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_fil
           req, [](fuse_req_t, void* c) { static_cast<DataClient*>(c)->abort(); }, &client);
       auto r = client.call({{"op", "open"}, {"version", f->version}, {"nonblock", f->nonblock}});
       fuse_req_interrupt_func(req, nullptr, nullptr);
-      if (!r.ok()) return reply_err(req, r.error());
+      if (!r.ok()) {
+        // Data that is not online: EAGAIN for a non-blocking reader; for others, until the tape
+        // bridge stages it (recalld then waits instead of answering offline), "no medium".
+        if (r.error().kind == ErrorKind::Offline && !f->nonblock) return (void)fuse_reply_err(req, ENOMEDIUM);
+        return reply_err(req, r.error());
+      }
       if (!r->fd) return (void)fuse_reply_err(req, EIO);
       f->fd = r->fd.release();
-      // Readers go front to back: let the kernel read the staged copy ahead of them.
-      (void)posix_fadvise(f->fd, 0, 0, POSIX_FADV_WILLNEED);
+      // Readers go front to back: let the kernel read the staged copy further ahead of them.
+      (void)posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     }
     fd = f->fd;
   }
@@ -723,8 +732,12 @@ void RecallFs::listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   auto n = inode(ino);
   if (!n) return (void)fuse_reply_err(req, ESTALE);
   std::string names;
+  // As on the host, trusted.* names are listed to root only (the kernel hides their values
+  // itself, but not their names). Lists are never cached by the kernel, so this may differ.
+  const bool root = fuse_req_ctx(req)->uid == 0;
   if (n->entry)
-    for (const auto& [k, v] : n->entry->xattrs) names.append(k).push_back('\0');
+    for (const auto& [k, v] : n->entry->xattrs)
+      if (root || !k.starts_with("trusted.")) names.append(k).push_back('\0');
   if (size == 0) return (void)fuse_reply_xattr(req, names.size());
   if (size < names.size()) return (void)fuse_reply_err(req, ERANGE);
   fuse_reply_buf(req, names.data(), names.size());

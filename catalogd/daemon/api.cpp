@@ -38,7 +38,9 @@ Result<Identity> Api::identity_for_request(const HttpServer::Request& req, const
   if (caller.uid == 0 && it != req.end()) {
     unsigned uid = 0, gid = 0;
     std::string v(it->value());
-    if (std::sscanf(v.c_str(), "%u %u", &uid, &gid) != 2)
+    int used = 0;
+    if (v.empty() || v[0] == '-' || std::sscanf(v.c_str(), "%u %u%n", &uid, &gid, &used) != 2 ||
+        static_cast<std::size_t>(used) != v.size() || v.find('-') != std::string::npos)
       return make_error(ErrorKind::Invalid, std::string(kOnBehalfHeader) + " must be 'UID GID'");
     return identity_for(uid, gid, config_.admin_group);
   }

@@ -30,14 +30,16 @@ std::string acl_xattr(const std::vector<AclEntry>& acl, OwnerMap& owners) {
       case AclEntry::Tag::UserObj:
         raw.push_back({0x01, e.perm, kUndefined});
         break;
+      // A named entry whose owner cannot be mapped (name service down) is left out: it only
+      // ever grants, and the kernel refuses an ACL naming id -1 outright.
       case AclEntry::Tag::User:
-        raw.push_back({0x02, e.perm, owners.local_uid(e.id, e.name)});
+        if (auto id = owners.local_uid(e.id, e.name); id != kNoId) raw.push_back({0x02, e.perm, id});
         break;
       case AclEntry::Tag::GroupObj:
         raw.push_back({0x04, e.perm, kUndefined});
         break;
       case AclEntry::Tag::Group:
-        raw.push_back({0x08, e.perm, owners.local_gid(e.id, e.name)});
+        if (auto id = owners.local_gid(e.id, e.name); id != kNoId) raw.push_back({0x08, e.perm, id});
         break;
       case AclEntry::Tag::Mask:
         raw.push_back({0x10, e.perm, kUndefined});
@@ -64,12 +66,23 @@ std::string acl_xattr(const std::vector<AclEntry>& acl, OwnerMap& owners) {
 
 class WireBuilder {
  public:
-  WireBuilder(store::CatalogReader& r, OwnerMap& owners, std::int64_t host_id)
-      : r_(r), owners_(owners), host_id_(host_id) {}
+  // `view`: the caller's view, so xattr values they could not read on the host are left out;
+  // root (a root-run mount, whose kernel enforces the rest) sees them all.
+  WireBuilder(store::CatalogReader& r, OwnerMap& owners, std::int64_t host_id, service::CatalogView& view)
+      : r_(r), owners_(owners), host_id_(host_id), view_(view) {}
 
   // `seq` > 0: the entry as it is in that point (hard links grouped); 0: a version on its own.
   Result<fswire::Entry> entry(std::string name, const store::VersionRow& v, std::int64_t seq) {
-    const FileMeta& m = v.meta;
+    FileMeta m = v.meta;
+    if (!view_.who().is_root()) {
+      // As listxattr/getxattr on the host: trusted.* not at all, user.* names to anyone who
+      // may look the file up but their values only to those who may read it.
+      const bool readable = view_.may_read(m);
+      std::erase_if(m.xattrs, [](const auto& x) { return x.first.starts_with("trusted."); });
+      if (!readable)
+        for (auto& [name, value] : m.xattrs)
+          if (name.starts_with("user.")) value.clear();
+    }
     fswire::Entry e;
     e.name = std::move(name);
     e.node_id = v.node_id;
@@ -100,7 +113,17 @@ class WireBuilder {
   store::CatalogReader& r_;
   OwnerMap& owners_;
   std::int64_t host_id_;
+  service::CatalogView& view_;
 };
+
+// Node ids are global; a node of another host than the point asked about is no such node.
+Status same_host(store::CatalogReader& r, std::int64_t node, std::int64_t host_id) {
+  auto h = r.node_host(node);
+  if (!h.ok()) return h.error();
+  if (*h != host_id)
+    return make_error(ErrorKind::NotFound, "no node " + std::to_string(node) + " on that host");
+  return {};
+}
 
 Result<std::int64_t> id_arg(const Query& q, const char* name) {
   auto v = number(q, name, 0, INT64_MAX);
@@ -212,6 +235,7 @@ void send_lookup(const Query& q, service::CatalogView& view, store::CatalogReade
   if (!*point)
     return out.send_error(make_error(ErrorKind::NotFound, "no point " + std::to_string(*point_id)));
   const std::int64_t seq = (*point)->seq;
+  if (auto s = same_host(r, *node, (*point)->host_id); !s.ok()) return out.send_error(s.error());
   auto dir = r.version_at(*node, seq);
   if (!dir.ok()) return out.send_error(dir.error());
   if (!*dir || !is_dir((*dir)->meta))
@@ -222,7 +246,7 @@ void send_lookup(const Query& q, service::CatalogView& view, store::CatalogReade
   auto child = r.child_at(*node, *name, seq);
   if (!child.ok()) return out.send_error(child.error());
   if (!*child) return out.send_error(make_error(ErrorKind::NotFound, "no " + *name));
-  WireBuilder wire(r, owners, (*point)->host_id);
+  WireBuilder wire(r, owners, (*point)->host_id, view);
   fswire::Listing l;
   auto self = wire.entry("", **dir, seq);
   auto e = wire.entry(std::move((*child)->name), (*child)->version, seq);
@@ -248,13 +272,14 @@ void send_tree(const Query& q, service::CatalogView& view, store::CatalogReader&
   if (!*point)
     return out.send_error(make_error(ErrorKind::NotFound, "no point " + std::to_string(*point_id)));
   const std::int64_t seq = (*point)->seq;
+  if (auto s = same_host(r, *node, (*point)->host_id); !s.ok()) return out.send_error(s.error());
   auto first = r.version_at(*node, seq);
   if (!first.ok()) return out.send_error(first.error());
   if (!*first || !is_dir((*first)->meta))
     return out.send_error(
         make_error(ErrorKind::NotFound, "no directory " + std::to_string(*node) + " at that point"));
 
-  WireBuilder wire(r, owners, (*point)->host_id);
+  WireBuilder wire(r, owners, (*point)->host_id, view);
   // Root sees every directory, so its listings can be shared; anyone else is judged per directory.
   const bool shared = view.who().is_root();
   auto list_dir = [&](const store::VersionRow& dir) -> Result<std::shared_ptr<const TreeCache::Dir>> {
@@ -324,13 +349,14 @@ void send_history(const Query& q, service::CatalogView& view, store::CatalogRead
   if (!node.ok()) return out.send_error(node.error());
   auto h = view.host(*host_name);
   if (!h.ok()) return out.send_error(h.error());
+  if (auto s = same_host(r, *node, h->id); !s.ok()) return out.send_error(s.error());
   auto versions = view.versions_of_node(*h, *node);
   if (!versions.ok()) return out.send_error(versions.error());
   auto kids = view.history_children(h->id, *node);
   if (!kids.ok()) return out.send_error(kids.error());
   if (versions->empty() && kids->empty() && *node != h->root_node)
     return out.send_error(make_error(ErrorKind::NotFound, "nothing you may read there"));
-  WireBuilder wire(r, owners, h->id);
+  WireBuilder wire(r, owners, h->id, view);
   fswire::Listing l;
   l.self.node_id = *node;
   l.self.type = 'd';
@@ -371,12 +397,23 @@ void send_info(const Query& q, service::CatalogView& view, store::CatalogReader&
   if (!id.ok()) return out.send_error(id.error());
   auto v = r.version_by_id(*id);
   if (!v.ok()) return out.send_error(v.error());
+  // Facts about a version only for those who could read it at one of its points: its path,
+  // hash and location tell about its content. Others learn nothing, not even that it exists.
+  auto readable = view.may_read_version(*v);
+  if (!readable.ok()) return out.send_error(readable.error());
+  if (!*readable) return out.send_error(make_error(ErrorKind::NotFound, "no version " + std::to_string(*id)));
   auto all = r.versions_of(v->node_id);
   if (!all.ok()) return out.send_error(all.error());
+  std::size_t count = 0;
+  for (const auto& other : *all) {
+    auto ok = view.may_read_version(other);
+    if (!ok.ok()) return out.send_error(ok.error());
+    count += *ok;
+  }
   auto path = r.node_path(v->node_id);
   if (!path.ok()) return out.send_error(path.error());
-  nlohmann::json j = {{"versions", all->size()}, {"path", *path}, {"first_seq", v->from_seq}};
-  if (v->meta.type == FileType::Regular && view.may_read(v->meta)) {
+  nlohmann::json j = {{"versions", count}, {"path", *path}, {"first_seq", v->from_seq}};
+  if (v->meta.type == FileType::Regular) {
     auto chunks = view.chunks_of(*v);
     if (!chunks.ok()) return out.send_error(chunks.error());
     j["location"] = describe_locations(*chunks);

@@ -49,7 +49,8 @@ std::shared_ptr<Job> JobManager::start_dir_import(std::uint32_t owner, import::D
       jobs_.erase(oldest);
     }
   }
-  job->thread = std::thread([this, job, options = std::move(options)]() mutable { run_import(job, std::move(options)); });
+  job->thread = std::thread(
+      [this, job, options = std::move(options)]() mutable { run_import(job, std::move(options)); });
   return job;
 }
 
@@ -72,31 +73,33 @@ void JobManager::run_import(std::shared_ptr<Job> job, import::DirImportOptions o
     job->state = "complete";
     nlohmann::json skipped = nlohmann::json::array();
     for (const auto& s : r->skipped) skipped.push_back({{"path", s.path}, {"reason", s.reason}});
-    job->report = {{"host", r->host},
-                   {"at", format_utc(r->at)},
-                   {"kind", r->kind},
-                   {"seq", r->seq},
-                   {"entries", r->entries},
-                   {"files_read", r->files_read},
-                   {"files_unchanged", r->files_unchanged},
-                   {"changed", r->changed},
-                   {"deleted", r->deleted},
-                   {"bytes_total", r->bytes_total},
-                   {"bytes_read", r->bytes_read},
-                   {"new_bytes", r->new_bytes},
-                   {"stored_bytes", r->stored_bytes},
-                   {"new_chunks", r->new_chunks},
-                   {"dedup_ratio", r->new_bytes ? static_cast<double>(r->bytes_read) / static_cast<double>(r->new_bytes) : 0.0},
-                   {"seconds", r->seconds},
-                   {"skipped", std::move(skipped)},
-                   {"warnings", r->warnings}};
+    job->report = {
+        {"host", r->host},
+        {"at", format_utc(r->at)},
+        {"kind", r->kind},
+        {"seq", r->seq},
+        {"entries", r->entries},
+        {"files_read", r->files_read},
+        {"files_unchanged", r->files_unchanged},
+        {"changed", r->changed},
+        {"deleted", r->deleted},
+        {"bytes_total", r->bytes_total},
+        {"bytes_read", r->bytes_read},
+        {"new_bytes", r->new_bytes},
+        {"stored_bytes", r->stored_bytes},
+        {"new_chunks", r->new_chunks},
+        {"dedup_ratio",
+         r->new_bytes ? static_cast<double>(r->bytes_read) / static_cast<double>(r->new_bytes) : 0.0},
+        {"seconds", r->seconds},
+        {"skipped", std::move(skipped)},
+        {"warnings", r->warnings}};
   } else {
     job->state = r.error().kind == ErrorKind::Cancelled ? "cancelled" : "failed";
     // Nothing is written to the catalog: a failed import leaves it exactly as before. The
     // job (kept in memory for its owner) and the daemon's log say what happened.
     job->error = r.error();
-    std::fprintf(stderr, "recalld: import of %s as host %s %s: %s\n", options.source.c_str(), options.host.c_str(),
-                 job->state.c_str(), r.error().message.c_str());
+    std::fprintf(stderr, "recalld: import of %s as host %s %s: %s\n", options.source.c_str(),
+                 options.host.c_str(), job->state.c_str(), r.error().message.c_str());
   }
 }
 

@@ -8,13 +8,20 @@ namespace recall::daemon {
 
 const char* type_name(FileType t) {
   switch (t) {
-    case FileType::Regular: return "file";
-    case FileType::Directory: return "dir";
-    case FileType::Symlink: return "symlink";
-    case FileType::CharDevice: return "chardev";
-    case FileType::BlockDevice: return "blockdev";
-    case FileType::Fifo: return "fifo";
-    case FileType::Socket: return "socket";
+    case FileType::Regular:
+      return "file";
+    case FileType::Directory:
+      return "dir";
+    case FileType::Symlink:
+      return "symlink";
+    case FileType::CharDevice:
+      return "chardev";
+    case FileType::BlockDevice:
+      return "blockdev";
+    case FileType::Fifo:
+      return "fifo";
+    case FileType::Socket:
+      return "socket";
   }
   return "unknown";
 }
@@ -65,11 +72,15 @@ nlohmann::json meta_json(const FileMeta& m) {
 }
 
 nlohmann::json host_json(const store::HostRow& h) {
-  return {{"name", h.name}, {"points", h.points}, {"first", format_utc(h.first_at)}, {"latest", format_utc(h.last_at)}};
+  return {{"name", h.name},
+          {"points", h.points},
+          {"first", format_utc(h.first_at)},
+          {"latest", format_utc(h.last_at)}};
 }
 
 nlohmann::json point_json(const store::PointRow& p, const std::string& host) {
-  return {{"host", host}, {"at", format_utc(p.at)}, {"seq", p.seq}, {"kind", p.kind}, {"importer", p.importer}};
+  return {
+      {"host", host}, {"at", format_utc(p.at)}, {"seq", p.seq}, {"kind", p.kind}, {"importer", p.importer}};
 }
 
 nlohmann::json entry_json(const service::ListedEntry& e, const std::string& dir_path) {

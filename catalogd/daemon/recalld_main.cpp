@@ -8,6 +8,7 @@
 #include "catalogd/daemon/data_server.h"
 #include "catalogd/daemon/startup.h"
 #include "catalogd/http/daemon_lock.h"
+#include "common/fd_limit.h"
 
 int main(int argc, char** argv) {
   using namespace recall;
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
                  o.c_str(), home.c_str());
 
   // Each kept staged copy holds a descriptor: keep a quarter of the limit for them.
-  config.stage_max_files = std::clamp<std::uint64_t>(daemon::raise_fd_limit() / 4, 64, 65536);
+  config.stage_max_files = std::clamp<std::uint64_t>(raise_fd_limit() / 4, 64, 65536);
   daemon::Api api(paths, config);
   HttpServer::Options opts;
   opts.socket_path = paths.socket;

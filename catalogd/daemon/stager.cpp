@@ -1,6 +1,7 @@
 #include "catalogd/daemon/stager.h"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -91,6 +92,19 @@ Result<UniqueFd> Stager::wait_for(const std::shared_ptr<Entry>& e, std::int64_t 
   }
 }
 
+// Copies handed out but no longer kept live on until their readers close them, so any local
+// user could fill the disk the catalog lives on. A staging must leave a reserve free.
+Status Stager::check_room(int fd, std::uint64_t size) const {
+  struct statvfs v {};
+  if (::fstatvfs(fd, &v) != 0) return {};  // cannot tell: let the write fail if it must
+  const std::uint64_t total = static_cast<std::uint64_t>(v.f_blocks) * v.f_frsize;
+  const std::uint64_t free = static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize;
+  const std::uint64_t reserve = std::max<std::uint64_t>(total / 20, 256ull << 20);  // 5%, at least 256 MiB
+  if (free >= size + reserve) return {};
+  return make_error(ErrorKind::Io, "not enough free space in " + dir_ + " to stage " + std::to_string(size) +
+                                       " bytes (keeping " + std::to_string(reserve >> 20) + " MiB free)");
+}
+
 Result<UniqueFd> Stager::create_file() const {
   // O_EXCL: the anonymous file can never be linked into a directory, not even by a client.
   int fd = ::open(dir_.c_str(), O_TMPFILE | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
@@ -131,6 +145,8 @@ Result<UniqueFd> Stager::run_staging(const std::shared_ptr<Entry>& e, const stor
     file = create_file();
     if (!file.ok()) {
       s = file.error();
+    } else if (auto room = check_room(file->get(), content.size); !room.ok()) {
+      s = room.error();
     } else {
       int fd = file->get();
       auto write_all = [&](std::span<const std::uint8_t> data) -> Status {

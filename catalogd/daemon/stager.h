@@ -68,6 +68,7 @@ class Stager {
   Result<UniqueFd> wait_for(const std::shared_ptr<Entry>& e, std::int64_t content_id,
                             const std::function<bool()>& cancelled);
   Result<UniqueFd> create_file() const;
+  Status check_room(int fd, std::uint64_t size) const;
   // These three run with mu_ held. forget() drops an entry from the map and the LRU (the caller
   // keeps its own reference); keep() adds one to the LRU and evicts the oldest beyond the bounds.
   void forget(std::int64_t content_id, const std::shared_ptr<Entry>& e);

@@ -59,14 +59,4 @@ Result<std::vector<std::string>> set_aside_orphan_volumes(const DaemonPaths& pat
   return moved;
 }
 
-std::uint64_t raise_fd_limit() {
-  rlimit l{};
-  if (::getrlimit(RLIMIT_NOFILE, &l) != 0) return 1024;
-  if (l.rlim_cur < l.rlim_max) {
-    rlimit raised{l.rlim_max, l.rlim_max};
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) l = raised;
-  }
-  return l.rlim_cur == RLIM_INFINITY ? UINT64_MAX : static_cast<std::uint64_t>(l.rlim_cur);
-}
-
 }  // namespace recall::daemon

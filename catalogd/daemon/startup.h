@@ -18,8 +18,5 @@ Status prepare_home(const DaemonPaths& paths);
 // Moves HOME/pool/*.vol files the catalog does not know (written by an import that was
 // killed before it committed) to HOME/orphans/, where an admin may delete them. Returns their names.
 Result<std::vector<std::string>> set_aside_orphan_volumes(const DaemonPaths& paths);
-// Raises the soft limit on open descriptors to the hard limit (kept staged copies, connections
-// and volumes each hold one) and returns the limit now in force.
-std::uint64_t raise_fd_limit();
 
 }  // namespace recall::daemon

@@ -37,6 +37,10 @@ class Reader {
     std::uint64_t z = u();
     return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
   }
+  unsigned char byte() {
+    if (pos_ >= b_.size()) return static_cast<unsigned char>(fail());
+    return static_cast<unsigned char>(b_[pos_++]);
+  }
   std::string s() {
     std::uint64_t n = u();
     if (!ok_ || n > b_.size() - pos_) return fail(), std::string();
@@ -84,7 +88,7 @@ Entry get_entry(Reader& r) {
   e.node_id = r.i();
   e.version_id = r.i();
   e.link_node = r.i();
-  e.type = static_cast<char>(r.u());
+  e.type = static_cast<char>(r.byte());
   e.mode = static_cast<std::uint32_t>(r.u());
   e.uid = static_cast<std::uint32_t>(r.u());
   e.gid = static_cast<std::uint32_t>(r.u());
@@ -117,7 +121,7 @@ Result<std::vector<Listing>> decode(std::string_view bytes) {
     Listing l;
     l.self = get_entry(r);
     std::uint64_t n = r.u();
-    if (!r.ok() || n > bytes.size()) break;
+    if (n > bytes.size()) return make_error(ErrorKind::Corrupt, "recalld sent a malformed directory listing");
     l.children.reserve(n);
     for (std::uint64_t k = 0; k < n && r.ok(); ++k) l.children.push_back(get_entry(r));
     if (r.ok()) out.push_back(std::move(l));

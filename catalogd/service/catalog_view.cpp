@@ -108,15 +108,18 @@ Result<bool> CatalogView::may(std::int64_t node_id, const FileMeta& meta, std::i
 }
 
 Result<bool> CatalogView::may_read_version(const store::VersionRow& v) {
-  auto first = may(v.node_id, v.meta, v.from_seq, kRead);
-  if (!first.ok() || *first) return first;
+  if (who_.is_root()) return true;
   auto host_id = r_.node_host(v.node_id);
   if (!host_id.ok()) return host_id.error();
   auto pts = host_points(*host_id);
   if (!pts.ok()) return pts.error();
+  // At any point where it is valid: the directories above it may differ between points.
   std::int64_t last = std::min(v.to_seq, static_cast<std::int64_t>((*pts)->size()));
-  if (last <= v.from_seq) return false;
-  return may(v.node_id, v.meta, last, kRead);
+  for (std::int64_t seq = last; seq >= v.from_seq; --seq) {
+    auto ok = may(v.node_id, v.meta, seq, kRead);
+    if (!ok.ok() || *ok) return ok;
+  }
+  return false;
 }
 
 Result<Resolved> CatalogView::resolve(const std::string& host_name, UnixTime at, const std::string& path,

@@ -259,6 +259,7 @@ def build_perm_tree(root):
     mkdir(P("audit"), 0o755)
     write(P("audit/audit-note.txt"), b"for carol's eyes (ACL)\n", 0o600, "root", "root")
     facl("-m", f"u:{CAROL}:r", P("audit/audit-note.txt"))
+    os.setxattr(P("audit/audit-note.txt"), "user.color", b"audit-secret")
     write(P("audit/audit-log.txt"), b"audit group log\n", 0o640, "root", "rctest-audit")
     write(P("audit/group-acl.txt"), b"audit group by ACL\n", 0o600, "root", "root")
     facl("-m", "g:rctest-audit:r", P("audit/group-acl.txt"))
@@ -925,16 +926,16 @@ class FsTest(FsBase):
         head = f"{HOST}@{T3}"
         flat = head + path.replace("/", DIVISION_SLASH)
         self.assertGreater(len(flat.encode()), 255, "fixture: the flattened name is longer than NAME_MAX")
-        tail = flat.encode()[-(255 - len(head.encode()) - len("…".encode())):].decode("utf-8", "ignore")
-        flat = head + "…" + tail
         sdir = os.path.join(self.mnt, "@search", "needle-deep")
         names = os.listdir(sdir)
         self.assertEqual(len(names), 1, f"@search/needle-deep lists the one hit: {names}")
         problems = []
         for n in names:
             p = os.path.join(sdir, n)
-            if n != flat:
-                problems.append(f"listed as {n!r}, want {flat!r}")
+            # Shortened: HOST@POINT, "…", a hash of the path, "…", then the end of the path.
+            if not (len(n.encode()) <= 255 and n.startswith(head + "…") and "…" in n[len(head) + 1:]
+                    and flat.endswith(n.split("…")[-1]) and n.endswith("needle-deep.txt")):
+                problems.append(f"listed as {n!r}, want a name of at most 255 bytes that ends like {flat!r}")
             try:
                 self.assertEqual(os.readlink(p), f"../../{HOST}/{T3}{path}")
             except (OSError, AssertionError) as e:
@@ -1016,6 +1017,44 @@ class FsTest(FsBase):
                 if w.get(op) != g.get(op):
                     out.append(f"  {rel or '.'} {op}: {w.get(op)!r} vs {g.get(op)!r}")
         return f"{len(out)} differences\n" + "\n".join(out[:limit])
+
+    def test_4c_recalld_fs_routes_asked_directly(self):
+        # recall-fs's routes are on recalld's socket, which every local user may reach: asked
+        # directly, they must tell no more than the host would have.
+        def get(user, url):
+            cmd = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--unix-socket", self.sock, "http://r" + url]
+            r = self.run_as(user, cmd) if user else subprocess.run(cmd, stdout=subprocess.PIPE, timeout=60)
+            body, _, code = r.stdout.rpartition(b"\n")
+            return int(code), body
+        note = os.lstat(self.P(T3, "perm/audit/audit-note.txt")).st_ino  # 0600 root, ACL carol:r
+        self.assertEqual(note >> 60, 4, "fixture: the note is a plain version inode")
+        version = note & ((1 << 60) - 1)
+        code, body = get(BOB, f"/v1/fs/info?version={version}")
+        self.assertEqual(code, 404, f"bob asks about a version he could never read: {body!r}")
+        code, body = get(CAROL, f"/v1/fs/info?version={version}")
+        self.assertEqual(code, 200, f"carol may read it: {body!r}")
+        self.assertIn(b"sha256", body)
+        audit = os.lstat(self.P(T3, "perm/audit")).st_ino
+        self.assertEqual(audit >> 60, 3, "fixture: a directory inode")
+        point, node = (audit & ((1 << 60) - 1)) >> 36, audit & ((1 << 36) - 1)
+        url = f"/v1/fs/tree?point={point}&node={node}&budget=0"
+        code, body = get(None, url)
+        self.assertEqual(code, 200)
+        self.assertIn(b"audit-secret", body, "root's listing carries the recorded user.color")
+        for user, sees in ((BOB, False), (CAROL, True)):
+            code, body = get(user, url)
+            self.assertEqual(code, 200, f"{user} may list perm/audit")
+            self.assertEqual(b"audit-secret" in body, sees,
+                             f"{user}: user.* xattrs of a file only for those who may read it")
+        # Ids of another host are no such node, not a listing.
+        code, _ = get(None, f"/v1/fs/tree?point={point}&node=1&budget=0")
+        self.assertIn(code, (200, 404))
+        code, body = get(BOB, f"/v1/whoami")
+        self.assertEqual(code, 200)
+        r = self.run_as(BOB, ["curl", "-s", "-H", f"X-Recall-On-Behalf-Of: 0 0", "--unix-socket", self.sock,
+                              "http://r/v1/whoami"])
+        self.assertEqual(json.loads(r.stdout)["uid"], pwd.getpwnam(BOB).pw_uid,
+                         "only root may ask on behalf of someone else")
 
     def test_4b_lookups_never_widen_access(self):
         pp = lambda rel: self.P(T3, "perm/" + rel)
