@@ -24,14 +24,17 @@ std::optional<Inode> NodeTable::get(std::uint64_t ino) {
   return it->second;
 }
 
-void NodeTable::forget(std::uint64_t ino, std::uint64_t n) {
+std::optional<Inode> NodeTable::forget(std::uint64_t ino, std::uint64_t n) {
   std::lock_guard lock(mu_);
   auto it = inodes_.find(ino);
-  if (it == inodes_.end()) return;
-  if (it->second.nlookup <= n)
-    inodes_.erase(it);
-  else
+  if (it == inodes_.end()) return std::nullopt;
+  if (it->second.nlookup > n) {
     it->second.nlookup -= n;
+    return std::nullopt;
+  }
+  Inode gone = std::move(it->second);
+  inodes_.erase(it);
+  return gone;
 }
 
 std::size_t NodeTable::size() {

@@ -31,7 +31,8 @@ class NodeTable {
   // Adds one kernel reference to `ino`, recording `proto` if the inode is new.
   void remember(std::uint64_t ino, const Inode& proto);
   std::optional<Inode> get(std::uint64_t ino);
-  void forget(std::uint64_t ino, std::uint64_t n);
+  // Drops `n` references; returns the inode when that was the last of them.
+  std::optional<Inode> forget(std::uint64_t ino, std::uint64_t n);
   std::size_t size();
 
  private:

@@ -203,8 +203,6 @@ std::optional<Inode> RecallFs::inode(std::uint64_t ino) {
       e->size = e->link_target.size();
       return Inode{it->second.id, 0, it->second.name, e, e->link_target, 0};
     }
-    case Kind::SearchDir:
-      return Inode{0, 0, {}, synthetic_dir(), {}, 0};
     default:
       return nodes_.get(ino);
   }
@@ -321,17 +319,23 @@ Result<std::shared_ptr<const std::vector<SearchEntry>>> RecallFs::search(const C
   return shared;
 }
 
-std::uint64_t RecallFs::search_dir_ino(const std::string& query) {
+std::uint64_t RecallFs::dynamic_ino(Kind kind, std::map<std::string, std::uint64_t>& ids,
+                                    const std::string& key) {
   std::lock_guard lock(mu_);
-  auto [it, added] = query_ids_.try_emplace(query, queries_.size() + 1);
-  if (added) queries_.push_back(query);
-  return *make_ino(Kind::SearchDir, it->second);
+  auto [it, added] = ids.try_emplace(key, 0);
+  if (added) it->second = ++next_dynamic_;  // never reused: a forgotten number stays unique
+  return *make_ino(kind, it->second);
 }
 
-std::string RecallFs::search_query(std::uint64_t ino) {
+void RecallFs::forget(fuse_ino_t ino, std::uint64_t n) {
+  auto gone = nodes_.forget(ino, n);
+  // A query or search hit the kernel no longer holds: its number is not needed any more, so
+  // the names one user tries cannot make the mount grow without bound.
+  if (!gone || (kind_of(ino) != Kind::SearchDir && kind_of(ino) != Kind::SearchLink)) return;
+  auto& ids = kind_of(ino) == Kind::SearchDir ? query_ids_ : link_ids_;
   std::lock_guard lock(mu_);
-  auto n = id_of(ino);
-  return n >= 1 && n <= queries_.size() ? queries_[n - 1] : std::string();
+  auto it = ids.find(gone->target);
+  if (it != ids.end() && it->second == id_of(ino)) ids.erase(it);
 }
 
 // ---- the tree ----
@@ -381,8 +385,10 @@ Result<RecallFs::Found> RecallFs::child(const Caller& who, std::uint64_t parent,
   }
   if (parent == kSearchIno) {
     if (name.empty()) return not_found();
-    auto ino = search_dir_ino(name);
-    return Found{ino, *inode(ino), kPerCaller};
+    Found f{dynamic_ino(Kind::SearchDir, query_ids_, name), {}, kPerCaller};
+    f.node.entry = synthetic_dir();
+    f.node.target = name;  // the query
+    return f;
   }
   if (kind_of(parent) == Kind::Dir) {  // the hot path: a name inside a point
     auto point = static_cast<std::int64_t>(point_of(parent));
@@ -417,8 +423,13 @@ Result<RecallFs::Found> RecallFs::child(const Caller& who, std::uint64_t parent,
   // Anything else is a short listing of some kind: one place decides what it holds.
   auto kids = children(who, parent, dir);
   if (!kids.ok()) return kids.error();
-  for (auto& k : *kids)
-    if (k.name == name) return std::move(k.found);
+  for (auto& k : *kids) {
+    if (k.name != name) continue;
+    // Keyed by target: two long paths may be shortened to one name, never to one inode.
+    if (kind_of(parent) == Kind::SearchDir)
+      k.found.ino = dynamic_ino(Kind::SearchLink, link_ids_, k.found.node.target);
+    return std::move(k.found);
+  }
   return not_found();
 }
 
@@ -495,23 +506,15 @@ Result<std::vector<RecallFs::DirItem>> RecallFs::children(const Caller& who, std
       return out;
     }
     case Kind::SearchDir: {
-      auto hits = search(who, search_query(ino));
+      auto hits = search(who, dir.target);
       if (!hits.ok()) return hits.error();
       for (const auto& h : **hits) {
-        std::uint64_t n;
-        {
-          std::lock_guard lock(mu_);
-          // Keyed by target: two long paths may be shortened to one name, never to one inode.
-          auto [it, added] = link_ids_.try_emplace(h.target, link_targets_.size() + 1);
-          if (added) link_targets_.push_back(h.target);
-          n = it->second;
-        }
         auto e = std::make_shared<fswire::Entry>();
         e->type = 'l';
         e->mode = 0777;
         e->link_target = h.target;
         e->size = h.target.size();
-        Found f{*make_ino(Kind::SearchLink, n), {}, kPerCaller};
+        Found f{0, {}, kPerCaller};  // numbered when looked up (child()), not for every listed hit
         f.node.entry = e;
         f.node.target = h.target;
         add(h.name, std::move(f), false);

@@ -46,7 +46,7 @@ class RecallFs {
   // Called by the fuse_lowlevel_ops trampolines.
   void init(fuse_conn_info* conn);
   void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
-  void forget(fuse_ino_t ino, std::uint64_t n) { nodes_.forget(ino, n); }
+  void forget(fuse_ino_t ino, std::uint64_t n);
   void getattr(fuse_req_t req, fuse_ino_t ino);
   void readlink(fuse_req_t req, fuse_ino_t ino);
   void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
@@ -83,8 +83,9 @@ class RecallFs {
   Result<std::shared_ptr<const fswire::Listing>> history(const Caller& who, const std::string& host,
                                                          std::int64_t node);
   Result<std::shared_ptr<const std::vector<SearchEntry>>> search(const Caller& who, const std::string& query);
-  std::uint64_t search_dir_ino(const std::string& query);
-  std::string search_query(std::uint64_t ino);
+  // The number of a per-caller name (a query, a search hit by its target), kept while the
+  // kernel holds it.
+  std::uint64_t dynamic_ino(Kind kind, std::map<std::string, std::uint64_t>& ids, const std::string& key);
 
   // The children of a directory inode as the caller sees them.
   Result<std::vector<DirItem>> children(const Caller& who, std::uint64_t ino, const Inode& dir);
@@ -116,10 +117,9 @@ class RecallFs {
   std::map<std::tuple<std::uint32_t, std::uint32_t, std::int64_t>,
            std::pair<std::chrono::steady_clock::time_point, std::shared_ptr<const fswire::Listing>>>
       histories_;
-  std::map<std::string, std::uint64_t> query_ids_;
-  std::vector<std::string> queries_;  // query number - 1 -> text
-  std::map<std::string, std::uint64_t> link_ids_;
-  std::vector<std::string> link_targets_;  // search entry number - 1 -> target
+  std::map<std::string, std::uint64_t> query_ids_;  // query -> number
+  std::map<std::string, std::uint64_t> link_ids_;   // search hit's target -> number
+  std::uint64_t next_dynamic_ = 0;
   struct timespec mounted_at_ {};
 
   std::mutex prefetch_mu_;
