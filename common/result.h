@@ -10,10 +10,10 @@
 namespace recall {
 
 enum class ErrorKind {
-  NotFound,   // no such host, point, path, job
-  Denied,     // the caller may not see or do this
-  Offline,    // data is on a volume that is not online (tape, off-site)
-  Corrupt,    // checksum mismatch, malformed volume block, bad archive
+  NotFound,  // no such host, point, path, job
+  Denied,    // the caller may not see or do this
+  Offline,   // data is on a volume that is not online (tape, off-site)
+  Corrupt,   // checksum mismatch, malformed volume block, bad archive
   Timeout,
   Invalid,    // bad input from the caller: arguments, paths, times
   Conflict,   // state forbids it: older point, daemon already running, target exists
@@ -36,7 +36,7 @@ Error io_error(const std::string& what, int err);
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
@@ -46,6 +46,7 @@ class [[nodiscard]] Result {
   T&& value() && { return std::get<0>(std::move(v_)); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   const Error& error() const { return std::get<1>(v_); }
@@ -73,8 +74,8 @@ using Status = Result<void>;
 }  // namespace recall
 
 // Propagates an error from an expression returning Result<...> or Status.
-#define RECALL_TRY(expr)                                  \
-  do {                                                    \
-    auto recall_try_result_ = (expr);                     \
+#define RECALL_TRY(expr)                                             \
+  do {                                                               \
+    auto recall_try_result_ = (expr);                                \
     if (!recall_try_result_.ok()) return recall_try_result_.error(); \
   } while (0)

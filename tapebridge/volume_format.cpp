@@ -7,6 +7,8 @@
 #include <cstring>
 #include <memory>
 
+#include "tapebridge/field_codec.h"
+
 namespace recall::tape {
 namespace {
 
@@ -32,40 +34,6 @@ constexpr std::size_t kLabOffCreated = 16;
 constexpr std::size_t kLabOffVolser = 24;
 static_assert(kLabOffVolser + kVolserSize == kLabelPayloadSize);
 
-// Explicit little-endian (de)serialization so the format does not depend on the host.
-void put_le(std::uint8_t* p, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-std::uint64_t get_le(const std::uint8_t* p, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
-  return v;
-}
-
-void put_volser(std::uint8_t* p, std::string_view volser) {
-  std::memset(p, ' ', kVolserSize);
-  std::memcpy(p, volser.data(), std::min(volser.size(), kVolserSize));
-}
-
-// Strict: 1-8 printable non-space characters, then only spaces. Anything else is garbage.
-bool get_volser(const std::uint8_t* p, std::string& out) {
-  std::size_t n = 0;
-  while (n < kVolserSize && p[n] > 0x20 && p[n] < 0x7f) ++n;
-  if (n == 0) return false;
-  for (std::size_t i = n; i < kVolserSize; ++i) {
-    if (p[i] != ' ') return false;
-  }
-  out.assign(reinterpret_cast<const char*>(p), n);
-  return true;
-}
-
-bool all_zero(const std::uint8_t* p, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    if (p[i] != 0) return false;
-  }
-  return true;
-}
-
 Error corrupt(std::string reason) { return make_error(ErrorKind::Corrupt, std::move(reason)); }
 
 struct CctxDeleter {
@@ -90,17 +58,22 @@ ZSTD_DCtx* thread_dctx() {
 
 const char* to_string(BlockType type) {
   switch (type) {
-    case BlockType::Label: return "label";
-    case BlockType::Chunk: return "chunk";
-    case BlockType::End: return "end";
+    case BlockType::Label:
+      return "label";
+    case BlockType::Chunk:
+      return "chunk";
+    case BlockType::End:
+      return "end";
   }
   return "unknown";
 }
 
 const char* to_string(Codec codec) {
   switch (codec) {
-    case Codec::None: return "none";
-    case Codec::Zstd: return "zstd";
+    case Codec::None:
+      return "none";
+    case Codec::Zstd:
+      return "zstd";
   }
   return "unknown";
 }
@@ -269,6 +242,67 @@ Result<std::vector<std::uint8_t>> decompress_payload(Codec codec, std::span<cons
                    std::to_string(plain_length));
   }
   return out;
+}
+
+void append_block_bytes(std::vector<std::uint8_t>& out, BlockType type, Codec codec, std::string_view volser,
+                        std::uint64_t block_no, std::uint32_t plain_length, const Digest& plain_sha,
+                        std::span<const std::uint8_t> payload) {
+  BlockHeader h;
+  h.type = type;
+  h.codec = codec;
+  h.volser = std::string(volser);
+  h.block_no = block_no;
+  h.payload_length = static_cast<std::uint32_t>(payload.size());
+  h.plain_length = plain_length;
+  h.plain_sha = plain_sha;
+  std::uint8_t hdr[kHeaderSize];
+  encode_header(h, hdr);
+  h.crc = block_crc(hdr, payload);
+  encode_header(h, hdr);
+  out.insert(out.end(), hdr, hdr + kHeaderSize);
+  out.insert(out.end(), payload.begin(), payload.end());
+}
+
+Result<BlockHeader> check_chunk_block(const std::uint8_t* header, std::span<const std::uint8_t> payload,
+                                      std::string_view volser, const Digest& expected) {
+  auto h = decode_header(header);
+  if (!h.ok()) return h.error();
+  if (h->type != BlockType::Chunk)
+    return corrupt(std::string("is a ") + to_string(h->type) + " block, not a chunk");
+  if (h->volser != volser) return corrupt("block belongs to volume " + h->volser);
+  if (h->payload_length != payload.size()) {
+    return corrupt("length mismatch: location says " + std::to_string(kHeaderSize + payload.size()) +
+                   " bytes, block has " + std::to_string(kHeaderSize + h->payload_length));
+  }
+  if (block_crc(header, payload) != h->crc) return corrupt("CRC32 mismatch (header or payload damaged)");
+  if (h->plain_sha != expected) {
+    return corrupt("holds chunk " + to_hex(h->plain_sha) + ", expected " + to_hex(expected));
+  }
+  return h;
+}
+
+Result<std::vector<std::uint8_t>> chunk_plain(const BlockHeader& header, std::vector<std::uint8_t> payload) {
+  std::vector<std::uint8_t> plain;
+  if (header.codec == Codec::None) {
+    plain = std::move(payload);
+  } else {
+    auto out = decompress_payload(header.codec, payload, header.plain_length);
+    if (!out.ok()) return out.error();
+    plain = std::move(*out);
+  }
+  if (sha256(plain) != header.plain_sha)
+    return corrupt("SHA-256 of the plain bytes does not match the chunk id");
+  return plain;
+}
+
+Result<std::vector<std::uint8_t>> decode_chunk_block(std::span<const std::uint8_t> block,
+                                                     std::string_view volser, const Digest& expected) {
+  if (block.size() < kHeaderSize || block.size() > kHeaderSize + kMaxPlainBytes)
+    return corrupt("impossible block length " + std::to_string(block.size()));
+  const auto payload = block.subspan(kHeaderSize);
+  auto h = check_chunk_block(block.data(), payload, volser, expected);
+  if (!h.ok()) return h.error();
+  return chunk_plain(*h, std::vector<std::uint8_t>(payload.begin(), payload.end()));
 }
 
 std::string block_context(const std::string& volser, const std::string& path, std::uint64_t offset,

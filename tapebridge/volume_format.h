@@ -100,6 +100,25 @@ Codec compress_into(std::span<const std::uint8_t> plain, int level, std::vector<
 Result<std::vector<std::uint8_t>> decompress_payload(Codec codec, std::span<const std::uint8_t> payload,
                                                      std::uint32_t plain_length);
 
+// Appends one whole block to `out`: its header (CRC filled in), then `payload`. The one encoder
+// behind disk volumes, tape records and the staging cache.
+void append_block_bytes(std::vector<std::uint8_t>& out, BlockType type, Codec codec, std::string_view volser,
+                        std::uint64_t block_no, std::uint32_t plain_length, const Digest& plain_sha,
+                        std::span<const std::uint8_t> payload);
+
+// Checks a chunk block read whole (its 80 header bytes and payload) against what its location
+// says it holds: header rules, type chunk, volser, payload length, CRC32, and a header SHA-256
+// equal to `expected`. On failure the message is just the reason; callers name the place.
+Result<BlockHeader> check_chunk_block(const std::uint8_t* header, std::span<const std::uint8_t> payload,
+                                      std::string_view volser, const Digest& expected);
+// The plain bytes of a block check_chunk_block() accepted: decompressed into exactly the header's
+// plain length, then SHA-256(plain) compared with the chunk id (the CRC catches media damage, this
+// catches everything else: a writer bug, a wrong codec).
+Result<std::vector<std::uint8_t>> chunk_plain(const BlockHeader& header, std::vector<std::uint8_t> payload);
+// Both, for a block held in one buffer (read from tape, or kept in the staging cache).
+Result<std::vector<std::uint8_t>> decode_chunk_block(std::span<const std::uint8_t> block,
+                                                     std::string_view volser, const Digest& expected);
+
 // "volume D000001 (/pool/D000001.vol): block 17 at offset 4096: <reason>"
 std::string block_context(const std::string& volser, const std::string& path, std::uint64_t offset,
                           std::int64_t block_no = -1);

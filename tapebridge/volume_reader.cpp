@@ -16,23 +16,25 @@ Result<VolumeReader> VolumeReader::open(const std::string& path, const std::stri
   return VolumeReader(std::move(*fd), path, std::move(*label));
 }
 
-Result<std::vector<std::uint8_t>> VolumeReader::read_chunk(std::uint64_t offset, std::uint32_t length,
-                                                           const Digest& expected) const {
-  std::int64_t block_no = -1;
-  auto corrupt = [&](const std::string& reason) {
-    return make_error(ErrorKind::Corrupt,
-                      block_context(label_.volser, path_, offset, block_no) + ": " + reason);
-  };
+Error VolumeReader::corrupt_at(std::uint64_t offset, std::int64_t block_no, const std::string& reason) const {
+  return make_error(ErrorKind::Corrupt,
+                    block_context(label_.volser, path_, offset, block_no) + ": " + reason);
+}
+
+Result<VolumeReader::StoredBlock> VolumeReader::read_checked(std::uint64_t offset, std::uint32_t length,
+                                                             const Digest& expected) const {
   // The location comes from the catalog; check it before allocating anything for it.
   if (length < kHeaderSize || length > kHeaderSize + kMaxPlainBytes) {
-    return corrupt("impossible block length " + std::to_string(length));
+    return corrupt_at(offset, -1, "impossible block length " + std::to_string(length));
   }
-  if (offset < kLabelBlockSize) return corrupt("offset lies inside the label block");
+  if (offset < kLabelBlockSize) return corrupt_at(offset, -1, "offset lies inside the label block");
 
   // Header and payload in one syscall, each into its own buffer, so a raw chunk's payload is
   // returned without another copy.
   std::uint8_t hdr[kHeaderSize];
-  std::vector<std::uint8_t> payload(length - kHeaderSize);
+  StoredBlock out;
+  std::vector<std::uint8_t>& payload = out.payload;
+  payload.resize(length - kHeaderSize);
   std::size_t got = 0;
   while (got < length) {
     iovec iov[2];
@@ -47,38 +49,45 @@ Result<std::vector<std::uint8_t>> VolumeReader::read_chunk(std::uint64_t offset,
     got += static_cast<std::size_t>(r);
   }
   if (got < length) {
-    return corrupt("truncated: only " + std::to_string(got) + " of " + std::to_string(length) +
-                   " bytes present");
+    return corrupt_at(
+        offset, -1,
+        "truncated: only " + std::to_string(got) + " of " + std::to_string(length) + " bytes present");
   }
+  // The block number for the message, if the header parses at all.
+  std::int64_t block_no = -1;
+  if (auto parsed = decode_header(hdr); parsed.ok()) block_no = static_cast<std::int64_t>(parsed->block_no);
+  auto h = check_chunk_block(hdr, payload, label_.volser, expected);
+  if (!h.ok()) return corrupt_at(offset, block_no, h.error().message);
+  out.header = std::move(*h);
+  return out;
+}
 
-  auto h = decode_header(hdr);
-  if (!h.ok()) return corrupt(h.error().message);
-  block_no = static_cast<std::int64_t>(h->block_no);
-  if (h->type != BlockType::Chunk) {
-    return corrupt(std::string("is a ") + to_string(h->type) + " block, not a chunk");
-  }
-  if (h->volser != label_.volser) return corrupt("block belongs to volume " + h->volser);
-  if (h->payload_length != payload.size()) {
-    return corrupt("length mismatch: location says " + std::to_string(length) + " bytes, block has " +
-                   std::to_string(kHeaderSize + h->payload_length));
-  }
-  const std::uint32_t crc = block_crc(hdr, payload);
-  if (crc != h->crc) return corrupt("CRC32 mismatch (header or payload damaged)");
-  if (h->plain_sha != expected) {
-    return corrupt("holds chunk " + to_hex(h->plain_sha) + ", expected " + to_hex(expected));
-  }
-
-  std::vector<std::uint8_t> plain;
-  if (h->codec == Codec::None) {
-    plain = std::move(payload);
-  } else {
-    auto out = decompress_payload(h->codec, payload, h->plain_length);
-    if (!out.ok()) return corrupt(out.error().message);
-    plain = std::move(*out);
-  }
-  // The CRC catches media damage; this catches everything else (a writer bug, a wrong codec).
-  if (sha256(plain) != expected) return corrupt("SHA-256 of the plain bytes does not match the chunk id");
+Result<std::vector<std::uint8_t>> VolumeReader::read_chunk(std::uint64_t offset, std::uint32_t length,
+                                                           const Digest& expected) const {
+  auto block = read_checked(offset, length, expected);
+  if (!block.ok()) return block.error();
+  auto plain = chunk_plain(block->header, std::move(block->payload));
+  if (!plain.ok())
+    return corrupt_at(offset, static_cast<std::int64_t>(block->header.block_no), plain.error().message);
   return plain;
+}
+
+Result<VolumeReader::StoredBlock> VolumeReader::read_block(std::uint64_t offset, std::uint32_t length,
+                                                           const Digest& expected) const {
+  auto block = read_checked(offset, length, expected);
+  if (!block.ok()) return block.error();
+  if (block->header.codec == Codec::None) {
+    if (sha256(block->payload) != expected)
+      return corrupt_at(offset, static_cast<std::int64_t>(block->header.block_no),
+                        "SHA-256 of the plain bytes does not match the chunk id");
+    return block;
+  }
+  auto plain = decompress_payload(block->header.codec, block->payload, block->header.plain_length);
+  if (!plain.ok() || sha256(*plain) != expected)
+    return corrupt_at(
+        offset, static_cast<std::int64_t>(block->header.block_no),
+        plain.ok() ? "SHA-256 of the plain bytes does not match the chunk id" : plain.error().message);
+  return block;
 }
 
 Result<VolumeScanner> VolumeScanner::open(const std::string& path, const std::string& expected_volser,

@@ -33,10 +33,22 @@ class VolumeReader {
     return read_chunk(ref.offset, ref.length, expected);
   }
 
+  // The block as stored (header and still-compressed payload), checked like read_chunk(): the
+  // CRC, the chunk id, and (decompressing once) the SHA-256 of the plain bytes. Migration copies
+  // such blocks to tape without recompressing them.
+  struct StoredBlock {
+    BlockHeader header;
+    std::vector<std::uint8_t> payload;
+  };
+  Result<StoredBlock> read_block(std::uint64_t offset, std::uint32_t length, const Digest& expected) const;
+
   const VolumeLabel& label() const { return label_; }
   const std::string& path() const { return path_; }
 
  private:
+  // read_block() without the plain-bytes check, which read_chunk() makes itself.
+  Result<StoredBlock> read_checked(std::uint64_t offset, std::uint32_t length, const Digest& expected) const;
+  Error corrupt_at(std::uint64_t offset, std::int64_t block_no, const std::string& reason) const;
   VolumeReader(UniqueFd fd, std::string path, VolumeLabel label)
       : fd_(std::move(fd)), path_(std::move(path)), label_(std::move(label)) {}
 

@@ -231,30 +231,12 @@ Result<BlockRef> VolumeWriter::append_block(BlockType type, Codec codec, const D
                                             std::uint32_t plain_length,
                                             std::span<const std::uint8_t> payload) {
   RECALL_TRY(usable());
-  BlockHeader h;
-  h.type = type;
-  h.codec = codec;
-  h.volser = volser_;
-  h.block_no = next_block_;
-  h.payload_length = static_cast<std::uint32_t>(payload.size());
-  h.plain_length = plain_length;
-  h.plain_sha = sha;
-  std::uint8_t hdr[kHeaderSize];
-  encode_header(h, hdr);
-  h.crc = block_crc(hdr, payload);
-  encode_header(h, hdr);
-
-  const BlockRef ref{h.block_no, size(), static_cast<std::uint32_t>(kHeaderSize + payload.size()),
-                     h.payload_length, codec};
-  if (buf_.size() + ref.length > kBufferSize) RECALL_TRY(flush());
-  if (ref.length > kBufferSize) {
-    // Bigger than the whole buffer: write through (the buffer is empty after the flush above).
-    RECALL_TRY(write_at_end(hdr, kHeaderSize));
-    RECALL_TRY(write_at_end(payload.data(), payload.size()));
-  } else {
-    buf_.insert(buf_.end(), hdr, hdr + kHeaderSize);
-    buf_.insert(buf_.end(), payload.begin(), payload.end());
-  }
+  const auto length = static_cast<std::uint32_t>(kHeaderSize + payload.size());
+  const BlockRef ref{next_block_, size(), length, static_cast<std::uint32_t>(payload.size()), codec};
+  if (buf_.size() + length > kBufferSize) RECALL_TRY(flush());
+  append_block_bytes(buf_, type, codec, volser_, next_block_, plain_length, sha, payload);
+  // A block bigger than the whole buffer goes out at once (the buffer held nothing else).
+  if (buf_.size() > kBufferSize) RECALL_TRY(flush());
   ++next_block_;
   return ref;
 }

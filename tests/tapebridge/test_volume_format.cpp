@@ -91,10 +91,18 @@ std::vector<Bytes> mixed_chunks(int n) {
   std::vector<Bytes> chunks;
   for (int i = 0; i < n; ++i) {
     switch (i % 4) {
-      case 0: chunks.push_back(random_bytes(1000 + i * 97, i)); break;
-      case 1: chunks.push_back(compressible_bytes(20000 + i * 13, i)); break;
-      case 2: chunks.push_back({}); break;
-      default: chunks.push_back(random_bytes(1 + i % 7, i)); break;
+      case 0:
+        chunks.push_back(random_bytes(1000 + i * 97, i));
+        break;
+      case 1:
+        chunks.push_back(compressible_bytes(20000 + i * 13, i));
+        break;
+      case 2:
+        chunks.push_back({});
+        break;
+      default:
+        chunks.push_back(random_bytes(1 + i % 7, i));
+        break;
     }
   }
   return chunks;
