@@ -6,8 +6,9 @@
 
 int main(int argc, char** argv) {
   using namespace recall::cli;
-  CLI::App app{"recall: browse, search and restore backups kept by recalld.\n"
-               "Pick a point with --host H --at TIME (ISO 8601 or 'latest': the newest point at or before TIME)."};
+  CLI::App app{
+      "recall: browse, search and restore backups kept by recalld.\n"
+      "Pick a point with --host H --at TIME (ISO 8601 or 'latest': the newest point at or before TIME)."};
   app.require_subcommand(1);
   Context ctx;
   ctx.socket = default_socket();
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   add_query_verbs(app, ctx, action);
   add_import_verbs(app, ctx, action);
   add_restore_verbs(app, ctx, action);
+  add_tape_verbs(app, ctx, action);
   // --json is accepted after the verb too: `recall search x --json`.
   for (auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     sub->add_flag("--json", ctx.json, "print one JSON document for scripts");

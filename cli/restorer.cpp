@@ -1,16 +1,19 @@
 #include "cli/restorer.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <signal.h>
-
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
+#include "catalogd/http/url.h"
+#include "cli/staging_watch.h"
 #include "common/paths.h"
 #include "common/sha256.h"
 
@@ -60,9 +63,11 @@ Status Restorer::collect(const std::string& host_path, const std::string& rel, c
   for (const auto& e : (*r)["entries"]) {
     std::string name = raw_bytes(e, "name");
     if (!is_safe_name(name))
-      return make_error(ErrorKind::Corrupt, "refusing unsafe name '" + escape_for_display(name) + "' in " + host_path);
+      return make_error(ErrorKind::Corrupt,
+                        "refusing unsafe name '" + escape_for_display(name) + "' in " + host_path);
     if (!e.contains("mode")) {
-      sum_.warnings.push_back("skipped " + join_host(host_path, name) + ": no permission to search " + host_path);
+      sum_.warnings.push_back("skipped " + join_host(host_path, name) + ": no permission to search " +
+                              host_path);
       continue;
     }
     RECALL_TRY(collect(join_host(host_path, name), join_rel(rel, name), e));
@@ -70,8 +75,8 @@ Status Restorer::collect(const std::string& host_path, const std::string& rel, c
   return {};
 }
 
-Result<std::string> Restorer::pick_name(int dirfd, const std::string& name, const std::string& shown, bool is_dir,
-                                        bool& skip, bool& replace) {
+Result<std::string> Restorer::pick_name(int dirfd, const std::string& name, const std::string& shown,
+                                        bool is_dir, bool& skip, bool& replace) {
   skip = replace = false;
   struct stat st {};
   if (dirfd < 0 || fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -94,7 +99,8 @@ Result<std::string> Restorer::pick_name(int dirfd, const std::string& name, cons
       return name;
     case OnConflict::Overwrite:
       if (S_ISDIR(st.st_mode))
-        return make_error(ErrorKind::Conflict, shown + " exists and is a directory; not replacing it with a file");
+        return make_error(ErrorKind::Conflict,
+                          shown + " exists and is a directory; not replacing it with a file");
       replace = true;
       sum_.replaced++;
       if (o_.dry_run) sum_.plan.push_back({{"action", "replace"}, {"path", shown}});
@@ -130,16 +136,19 @@ void Restorer::apply_meta_fd(int fd, const std::string& shown, const nlohmann::j
     sum_.warnings.push_back("cannot set owner of " + shown + ": " + std::strerror(errno));
   fchmod(fd, restored_mode(shown, meta));
   std::int64_t ns = meta.value("mtime_ns", std::int64_t{0});
-  struct timespec ts[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)}};
+  struct timespec ts[2] = {{0, UTIME_OMIT},
+                           {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)}};
   futimens(fd, ts);
 }
 
 void Restorer::apply_meta_special(int dirfd, const std::string& name, const std::string& shown,
                                   const nlohmann::json& meta, bool is_link) {
   std::int64_t ns = meta.value("mtime_ns", std::int64_t{0});
-  struct timespec ts[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)}};
+  struct timespec ts[2] = {{0, UTIME_OMIT},
+                           {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)}};
   if (is_link) {  // symlinks have no mode; both calls act on the link itself
-    if (root_ && fchownat(dirfd, name.c_str(), meta.value("uid", 0u), meta.value("gid", 0u), AT_SYMLINK_NOFOLLOW) != 0)
+    if (root_ &&
+        fchownat(dirfd, name.c_str(), meta.value("uid", 0u), meta.value("gid", 0u), AT_SYMLINK_NOFOLLOW) != 0)
       sum_.warnings.push_back("cannot set owner of " + shown + ": " + std::strerror(errno));
     utimensat(dirfd, name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
     return;
@@ -148,7 +157,8 @@ void Restorer::apply_meta_special(int dirfd, const std::string& name, const std:
   // check what was pinned, and change them through /proc/self/fd.
   Fd fd(openat(dirfd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   struct stat st {};
-  if (fd.fd < 0 || fstat(fd.fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+  if (fd.fd < 0 || fstat(fd.fd, &st) != 0 ||
+      !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
     sum_.warnings.push_back("not setting owner and mode of " + shown + ": it was replaced while restoring");
     return;
   }
@@ -170,7 +180,8 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
   auto s = ctx_.api().get_stream(
       target("/v1/content", {{"host", o_.host}, {"at", o_.at}, {"path", host_path}}),
       [&](std::span<const std::uint8_t> data) -> Status {
-        if (interrupted) return make_error(ErrorKind::Cancelled, "restore interrupted; nothing half-written was left");
+        if (interrupted)
+          return make_error(ErrorKind::Cancelled, "restore interrupted; nothing half-written was left");
         hash.update(data);
         got += data.size();
         sum_.bytes += data.size();
@@ -182,10 +193,7 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
           }
           off += static_cast<std::size_t>(n);
         }
-        char line[160];
-        std::snprintf(line, sizeof line, "restoring  %s of %s  %llu files", human_size(sum_.bytes).c_str(),
-                      human_size(total_bytes_).c_str(), static_cast<unsigned long long>(sum_.files));
-        progress_.update(line);
+        draw();
         return {};
       },
       [&](const auto& header) {
@@ -199,14 +207,58 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
   if (!s.ok()) return cleanup(s.error());
   std::string actual = to_hex(hash.finish());
   if (got != item.meta.value("size", 0ull) || expected.empty() || actual != expected)
-    return cleanup(make_error(ErrorKind::Corrupt, host_path + ": restored bytes do not match the catalog's SHA-256; "
-                                                              "nothing was written"));
+    return cleanup(make_error(ErrorKind::Corrupt, host_path +
+                                                      ": restored bytes do not match the catalog's SHA-256; "
+                                                      "nothing was written"));
   apply_meta_fd(fd.fd, host_path, item.meta);
   if (fsync(fd.fd) != 0) return cleanup(io_error("cannot flush " + host_path, errno));
   unsigned flags = replace ? 0 : RENAME_NOREPLACE;
   if (renameat2(dirfd, tmp.c_str(), dirfd, final_name.c_str(), flags) != 0)
     return cleanup(io_error("cannot put " + final_name + " in place", errno));
   return {};
+}
+
+void Restorer::draw(bool force) {
+  std::lock_guard lk(draw_mu_);
+  char line[200];
+  std::snprintf(line, sizeof line, "restoring  %s of %s  %llu files", human_size(sum_.bytes).c_str(),
+                human_size(total_bytes_).c_str(), static_cast<unsigned long long>(sum_.files));
+  progress_.update(staging_words_.empty() ? line : std::string(line) + "  \u2014 " + staging_words_, force);
+}
+
+std::size_t Restorer::stage_ahead(std::size_t first) {
+  nlohmann::json paths = nlohmann::json::array();
+  std::uint64_t bytes = 0;
+  std::size_t i = first;
+  for (; i < items_.size() && (bytes < kStageBatchBytes || paths.empty()) && paths.size() < 10000; ++i) {
+    const auto& it = items_[i];
+    if (it.meta.value("type", "") != "file" || it.meta.contains("unlistable")) continue;
+    // Percent-encoded: names need not be UTF-8, JSON strings must be.
+    paths.push_back(url_encode(it.rel.empty() ? root_path_ : join_host(root_path_, it.rel)));
+    bytes += it.meta.value("size", 0ull);
+  }
+  if (paths.empty()) return i;
+  auto r = ctx_.api().post("/v1/stage",
+                           {{"host", o_.host}, {"at", o_.at}, {"paths_raw", paths}, {"priority", "restore"}});
+  if (!r.ok()) {
+    // Reading stages whatever it needs anyway: this only loses the planning ahead.
+    if (r.error().kind != ErrorKind::Offline)
+      sum_.warnings.push_back("staging ahead from tape: " + r.error().message);
+    return i;
+  }
+  sum_.tape_bytes += (*r).value("tape_bytes", 0ull);
+  for (const auto& c : (*r)["cartridges"]) {
+    std::string v = c.value("volser", "");
+    if (std::find(sum_.cartridges.begin(), sum_.cartridges.end(), v) == sum_.cartridges.end())
+      sum_.cartridges.push_back(v);
+  }
+  if ((*r).value("id", 0ull)) stage_ids_.push_back((*r)["id"].get<std::uint64_t>());
+  return i;
+}
+
+void Restorer::cancel_staging() {
+  for (auto id : stage_ids_) (void)ctx_.api().del("/v1/queue/" + std::to_string(id));
+  stage_ids_.clear();
 }
 
 Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const std::string& parent_rel,
@@ -234,7 +286,8 @@ Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const s
     return Named(*final_name);
   }
   if (replace && type != "file") unlinkat(parent_fd, final_name->c_str(), 0);
-  LinkKey ino{item.meta.value("ino", 0ull), item.meta.value("size", 0ull), item.meta.value("mtime_ns", std::int64_t{0})};
+  LinkKey ino{item.meta.value("ino", 0ull), item.meta.value("size", 0ull),
+              item.meta.value("mtime_ns", std::int64_t{0})};
   bool linked = type == "file" && item.meta.value("nlink", 1u) > 1;
   if (linked) {
     if (auto it = links_.find(ino); it != links_.end()) {
@@ -270,7 +323,8 @@ Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const s
     return Named(*final_name);
   }
   if (type == "fifo") {
-    if (mkfifoat(parent_fd, final_name->c_str(), 0600) != 0) return io_error("cannot create fifo " + shown, errno);
+    if (mkfifoat(parent_fd, final_name->c_str(), 0600) != 0)
+      return io_error("cannot create fifo " + shown, errno);
     apply_meta_special(parent_fd, *final_name, shown, item.meta, false);
     sum_.others++;
     return Named(*final_name);
@@ -283,7 +337,8 @@ Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const s
     sum_.others++;
     return Named(*final_name);
   }
-  sum_.warnings.push_back("not restored: " + shown + " (" + type + (root_ ? "" : "; devices need root") + ")");
+  sum_.warnings.push_back("not restored: " + shown + " (" + type + (root_ ? "" : "; devices need root") +
+                          ")");
   return Named();
 }
 
@@ -296,6 +351,7 @@ Result<RestoreSummary> Restorer::run() {
   auto st = ctx_.api().get(target("/v1/stat", {{"host", o_.host}, {"at", o_.at}, {"path", o_.path}}));
   if (!st.ok()) return st.error();
   std::string root_host_path = raw_bytes(*st, "path");
+  root_path_ = root_host_path;
   // cp semantics: into DEST/NAME when DEST is an existing directory, else DEST is the new name.
   std::string dest = o_.dest;
   struct stat dst {};
@@ -313,6 +369,33 @@ Result<RestoreSummary> Restorer::run() {
     root_name = slash == std::string::npos ? dest : dest.substr(slash + 1);
   }
   RECALL_TRY(collect(root_host_path, "", *st));
+  // Everything that must come from tape is asked for before the first read, a batch at a time, so
+  // the tape bridge plans each cartridge's pass over all of it instead of one file after another.
+  std::unique_ptr<StagingWatch> watch;
+  if (!o_.dry_run) {
+    staged_upto_ = stage_ahead(0);
+    if (!stage_ids_.empty() && progress_.enabled())
+      watch = std::make_unique<StagingWatch>(
+          ctx_.socket,
+          [this](ClientTransport& api) -> std::string {
+            std::uint64_t id;
+            {
+              std::lock_guard lk(draw_mu_);
+              if (stage_ids_.empty()) return "";
+              id = stage_ids_.back();
+            }
+            auto q = api.get("/v1/queue/" + std::to_string(id));
+            if (!q.ok() || (*q).value("state", "") == "done") return "";
+            return (*q).value("words", "");
+          },
+          [this](const std::string& words) {
+            {
+              std::lock_guard lk(draw_mu_);
+              staging_words_ = words;
+            }
+            draw(true);
+          });
+  }
 
   Fd parent(open(parent_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (parent.fd < 0) return io_error("cannot open destination " + parent_dir, errno);
@@ -344,12 +427,23 @@ Result<RestoreSummary> Restorer::run() {
     }
     if (interrupted) {
       close_all();
+      watch.reset();
+      cancel_staging();
       return make_error(ErrorKind::Cancelled, "restore interrupted; what was restored so far stays");
+    }
+    // Halfway through what was asked for, the next batch is asked for.
+    const auto index = static_cast<std::size_t>(&item - items_.data());
+    if (!o_.dry_run && staged_upto_ < items_.size() && 2 * index >= staged_from_ + staged_upto_) {
+      std::lock_guard lk(draw_mu_);  // the watch reads stage_ids_
+      staged_from_ = staged_upto_;
+      staged_upto_ = stage_ahead(staged_upto_);
     }
     std::string host_path = item.rel.empty() ? root_host_path : join_host(root_host_path, item.rel);
     auto placed = restore_item(pfd, rel_parent, name, item, host_path);
     if (!placed.ok()) {
       close_all();
+      watch.reset();
+      cancel_staging();
       return placed.error();
     }
     if (!*placed || item.meta.value("type", "") != "dir" || item.meta.contains("unlistable")) continue;
@@ -368,6 +462,7 @@ Result<RestoreSummary> Restorer::run() {
     apply_meta_fd(fd, o_.dest + "/" + it->first, it->second);
   }
   close_all();
+  watch.reset();
   progress_.done();
   return sum_;
 }

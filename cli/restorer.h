@@ -6,9 +6,10 @@
 #pragma once
 
 #include <map>
-#include <tuple>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli/context.h"
@@ -26,6 +27,8 @@ struct RestoreOptions {
 
 struct RestoreSummary {
   std::uint64_t files = 0, dirs = 0, links = 0, others = 0, bytes = 0;
+  std::uint64_t tape_bytes = 0;         // bytes that had to come from tape
+  std::vector<std::string> cartridges;  // the tapes they came from
   std::uint64_t skipped = 0, renamed = 0, replaced = 0;
   std::vector<std::string> warnings;
   std::vector<nlohmann::json> plan;  // dry run: what would happen to each target
@@ -38,7 +41,7 @@ class Restorer {
 
  private:
   struct Item {
-    std::string rel;   // relative to the restore root, "" for the root itself
+    std::string rel;  // relative to the restore root, "" for the root itself
     nlohmann::json meta;
   };
   Status collect(const std::string& host_path, const std::string& rel, const nlohmann::json& meta);
@@ -47,18 +50,31 @@ class Restorer {
   Result<std::optional<std::string>> restore_item(int parent_fd, const std::string& parent_rel,
                                                   const std::string& name, const Item& item,
                                                   const std::string& host_path);
-  Result<std::string> pick_name(int dirfd, const std::string& name, const std::string& shown, bool is_dir, bool& skip,
-                                bool& replace);
+  Result<std::string> pick_name(int dirfd, const std::string& name, const std::string& shown, bool is_dir,
+                                bool& skip, bool& replace);
   Status write_file(int dirfd, const std::string& final_name, bool replace, const Item& item,
                     const std::string& host_path);
   // `shown` names the target in warnings (the file may still have its temporary name).
   unsigned restored_mode(const std::string& shown, const nlohmann::json& meta);
   void apply_meta_fd(int fd, const std::string& shown, const nlohmann::json& meta);
-  void apply_meta_special(int dirfd, const std::string& name, const std::string& shown, const nlohmann::json& meta,
-                          bool is_link);
+  void apply_meta_special(int dirfd, const std::string& name, const std::string& shown,
+                          const nlohmann::json& meta, bool is_link);
+
+  // Asks recalld to stage from tape, ahead of the reads, the files of items_ from `first` on, up to
+  // kStageBatchBytes of them; returns the index of the first item it did not ask for.
+  std::size_t stage_ahead(std::size_t first);
+  void cancel_staging();
+  void draw(bool force = false);  // the progress line; from the restore and from the staging watch
+
+  static constexpr std::uint64_t kStageBatchBytes = 1ull << 30;
 
   Context& ctx_;
   RestoreOptions o_;
+  std::string root_path_;                          // the restored path as the catalog has it
+  std::vector<std::uint64_t> stage_ids_;           // staging requests made for this restore
+  std::size_t staged_from_ = 0, staged_upto_ = 0;  // the last batch of items_ asked for
+  std::mutex draw_mu_;
+  std::string staging_words_;
   RestoreSummary sum_;
   std::vector<Item> items_;
   std::uint64_t total_bytes_ = 0;

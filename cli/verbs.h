@@ -11,8 +11,9 @@ namespace recall::cli {
 // A verb's action; returns the process exit code.
 using Action = std::function<int()>;
 
-void add_query_verbs(CLI::App& app, Context& ctx, Action& action);    // hosts points ls search versions status
-void add_import_verbs(CLI::App& app, Context& ctx, Action& action);   // import dir
+void add_query_verbs(CLI::App& app, Context& ctx, Action& action);   // hosts points ls search versions status
+void add_import_verbs(CLI::App& app, Context& ctx, Action& action);  // import dir
 void add_restore_verbs(CLI::App& app, Context& ctx, Action& action);  // cat restore
+void add_tape_verbs(CLI::App& app, Context& ctx, Action& action);     // volumes migrate queue
 
 }  // namespace recall::cli

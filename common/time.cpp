@@ -16,8 +16,7 @@ std::string format_utc(UnixTime t) {
 }
 
 UnixTime now_utc() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -51,8 +50,8 @@ bool take_char(std::string_view& s, char c) {
 
 Result<UnixTime> parse_time(std::string_view text) {
   auto bad = [&] {
-    return make_error(ErrorKind::Invalid, "'" + std::string(text) +
-                                              "' is not a time; use ISO 8601 like 2026-11-21T09:30:00Z");
+    return make_error(ErrorKind::Invalid,
+                      "'" + std::string(text) + "' is not a time; use ISO 8601 like 2026-11-21T09:30:00Z");
   };
   std::string_view s = text;
   if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos && s.size() >= 9) {
@@ -93,6 +92,25 @@ Result<UnixTime> parse_at(std::string_view text) {
   if (text == "latest" || text.empty()) return kLatest;
   if (text == "now") return now_utc();
   return parse_time(text);
+}
+
+Result<std::int64_t> parse_duration(std::string_view text) {
+  auto bad = [&] {
+    return make_error(ErrorKind::Invalid,
+                      "'" + std::string(text) + "' is not a duration (like 90s, 15m, 12h, 30d or 2w)");
+  };
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || v < 0) return bad();
+  std::string_view unit(p, static_cast<std::size_t>(text.data() + text.size() - p));
+  std::int64_t mul = 0;
+  if (unit.empty() || unit == "s") mul = 1;
+  if (unit == "m" || unit == "min") mul = 60;
+  if (unit == "h") mul = 3600;
+  if (unit == "d") mul = 86400;
+  if (unit == "w") mul = 7 * 86400;
+  if (mul == 0 || v > INT64_MAX / mul) return bad();
+  return v * mul;
 }
 
 }  // namespace recall

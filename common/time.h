@@ -23,4 +23,7 @@ UnixTime now_utc();
 inline constexpr UnixTime kLatest = INT64_MAX;
 Result<UnixTime> parse_at(std::string_view text);
 
+// An age or interval: "90s", "15m", "12h", "30d", "2w" (or a plain number of seconds).
+Result<std::int64_t> parse_duration(std::string_view text);
+
 }  // namespace recall

@@ -130,6 +130,10 @@ Result<nlohmann::json> DaemonLink::info(const Caller& who, std::int64_t version)
   return get_json(&who, "/v1/fs/info?version=" + std::to_string(version));
 }
 
+Result<nlohmann::json> DaemonLink::staging(const Caller& who, std::int64_t version) {
+  return get_json(&who, "/v1/fs/staging?version=" + std::to_string(version));
+}
+
 Result<std::vector<SearchEntry>> DaemonLink::search(const Caller& who, const std::string& query,
                                                     std::size_t limit) {
   auto j = get_json(&who, "/v1/search?q=" + url_encode(query) + "&limit=" + std::to_string(limit));

@@ -54,6 +54,8 @@ class DaemonLink {
   Result<fswire::Listing> lookup(std::int64_t point, std::int64_t node, const std::string& name);
   Result<fswire::Listing> history(const Caller& who, const std::string& host, std::int64_t node);
   Result<nlohmann::json> info(const Caller& who, std::int64_t version);
+  // Where the staging of a version's content stands ({"state","words"}): user.recall.staging.
+  Result<nlohmann::json> staging(const Caller& who, std::int64_t version);
   Result<std::vector<SearchEntry>> search(const Caller& who, const std::string& query, std::size_t limit);
 
   const std::string& socket() const { return socket_; }

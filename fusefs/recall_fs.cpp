@@ -672,11 +672,17 @@ void RecallFs::read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_fil
       DataClient client(o_.data_socket);
       fuse_req_interrupt_func(
           req, [](fuse_req_t, void* c) { static_cast<DataClient*>(c)->abort(); }, &client);
-      auto r = client.call({{"op", "open"}, {"version", f->version}, {"nonblock", f->nonblock}});
+      // Whom the read is for: a staging from tape counts against that user's share of the drives.
+      const fuse_ctx* who = fuse_req_ctx(req);
+      auto r = client.call({{"op", "open"},
+                            {"version", f->version},
+                            {"nonblock", f->nonblock},
+                            {"uid", static_cast<std::int64_t>(who->uid)},
+                            {"gid", static_cast<std::int64_t>(who->gid)}});
       fuse_req_interrupt_func(req, nullptr, nullptr);
       if (!r.ok()) {
-        // Data that is not online: EAGAIN for a non-blocking reader; for others, until the tape
-        // bridge stages it (recalld then waits instead of answering offline), "no medium".
+        // Data that waits for a tape: EAGAIN for a non-blocking reader. A blocking read waits while
+        // recalld stages it; if recalld cannot (no tape library), "no medium".
         if (r.error().kind == ErrorKind::Offline && !f->nonblock) return (void)fuse_reply_err(req, ENOMEDIUM);
         return reply_err(req, r.error());
       }
@@ -713,6 +719,14 @@ void RecallFs::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t
       }
   }
   constexpr std::string_view kOurs = "user.recall.";
+  if (!found && want == "user.recall.staging" && n->entry && n->entry->type == 'f' && n->entry->version_id) {
+    // Where a read of this file stands if it waits for a tape: "Waiting for tape R00042 - 2nd in
+    // queue, about 40 s". Asked afresh each time (the kernel caches no xattrs of ours).
+    auto s = link_.staging(caller_of(req), n->entry->version_id);
+    if (!s.ok()) return reply_err(req, s.error());
+    value = s->value("words", "");
+    found = true;
+  }
   if (!found && want.starts_with(kOurs) && n->entry && n->entry->version_id) {
     // Facts about the backup rather than the file: asked for, never listed, so `cp -a` and
     // `rsync -X` copy the file as it was.

@@ -273,10 +273,14 @@ Result<std::string> Library::writable(int pool, const std::set<std::string>& avo
   return best->volser;
 }
 
-Status Library::note_written(const std::string& volser, std::uint64_t records, bool full) {
+Status Library::note_written(const std::string& volser, int pool, std::uint64_t records, bool full) {
   std::lock_guard lk(mu_);
   Cartridge* c = get(volser);
   if (!c) return make_error(ErrorKind::NotFound, "no cartridge " + volser);
+  if (c->pool != 0 && c->pool != pool)
+    return make_error(ErrorKind::Internal, "cartridge " + volser + " holds copy " + std::to_string(c->pool) +
+                                               ", not copy " + std::to_string(pool));
+  c->pool = pool;
   c->records = records;
   if (c->state == CartridgeState::Scratch || c->state == CartridgeState::Filling)
     c->state = full ? CartridgeState::Full : CartridgeState::Filling;

@@ -88,8 +88,9 @@ class Library {
   // Writers: a cartridge in the library that takes more data of copy pool `pool`, not in `avoid`:
   // the fullest filling one, else a scratch one (which joins the pool). Conflict when none is left.
   Result<std::string> writable(int pool, const std::set<std::string>& avoid);
-  // After a commit: `records` written in all; `full` when it takes no more.
-  Status note_written(const std::string& volser, std::uint64_t records, bool full);
+  // After a commit: `records` written in all (it now belongs to copy pool `pool`); `full` when it
+  // takes no more.
+  Status note_written(const std::string& volser, int pool, std::uint64_t records, bool full);
   // Brings the inventory in line with the catalog after a crash between a commit and its save here.
   Status reconcile(const std::string& volser, int pool, std::uint64_t committed_records);
 

@@ -182,6 +182,7 @@ Result<StagingScheduler::Ticket> StagingScheduler::submit(StageSpec spec) {
   r->who = spec.who;
   r->priority = spec.priority;
   r->what = spec.what;
+  r->tag = spec.tag;
   r->hold_pins = spec.hold_pins;
   r->submitted = now();
   r->submitted_real = std::chrono::steady_clock::now();
@@ -548,11 +549,20 @@ void StagingScheduler::step(std::size_t d, std::unique_lock<std::mutex>& lk) {
       auto batch = next_batch(d);
       if (!batch.empty()) return do_reads(d, dr.loaded, std::move(batch), lk);
     }
+    // An empty drive that is free takes the candidate: no unmount first.
+    bool empty_one_free = false;
+    for (std::size_t e = 0; e < drives_.size(); ++e)
+      empty_one_free |= e != d && drives_[e]->activity == Drive::Activity::Idle &&
+                        drives_[e]->loaded.empty() && drives_[e]->target.empty();
     if (!candidate.empty()) {
-      dr.target = candidate;
-      if (!dr.loaded.empty()) do_unmount(d, lk);
-      do_mount(d, candidate, lk);
-      return;
+      if (empty_one_free && !dr.loaded.empty()) {
+        changed_.notify_all();  // wake it; this drive waits below
+      } else {
+        dr.target = candidate;
+        if (!dr.loaded.empty()) do_unmount(d, lk);
+        do_mount(d, candidate, lk);
+        return;
+      }
     }
   }
   if (!lease_queue_.empty()) {

@@ -24,6 +24,7 @@ struct StagingScheduler::Request {
   Requester who;
   Priority priority = Priority::Restore;
   std::string what;
+  std::string tag;
   bool hold_pins = true;
   double submitted = 0;  // model time
   std::chrono::steady_clock::time_point submitted_real;
@@ -83,6 +84,7 @@ class StagingScheduler::Planner {
   explicit Planner(const StagingScheduler& s);        // with s.mu_ held
   double done_at(const Read* r) const;                // model time; -1 when an operator must act first
   std::size_t rank(const std::string& volser) const;  // 1-based among cartridges waiting; 0 if none
+  double now() const { return now_; }
 
  private:
   void plan_claimed(const StagingScheduler& s);
@@ -94,6 +96,7 @@ class StagingScheduler::Planner {
     double free_at = 0;
     std::uint64_t head = 0;
     std::string loaded;
+    std::string next;  // a cartridge it will mount once its operation is over
   };
   double now_ = 0;
   const TimingModel* timing_ = nullptr;

@@ -53,7 +53,11 @@ StagingScheduler::Planner::Planner(const StagingScheduler& s) : now_(s.now()), t
         p.free_at = std::max(now_, dr.op_started + dr.op_estimate);
     }
     if (dr.activity == Drive::Activity::Mounting) p.loaded = dr.target, p.head = 0;
-    if (dr.activity == Drive::Activity::Unmounting) p.loaded.clear(), p.head = 0;
+    if (dr.activity == Drive::Activity::Unmounting) {
+      p.loaded.clear();
+      p.head = 0;
+      if (!dr.target.empty()) p.next = dr.target;  // it is swapping cartridges
+    }
     if (dr.activity == Drive::Activity::Positioning || dr.activity == Drive::Activity::Reading) {
       // The batch under way: its locate (if still to come) and read, as estimated when it began.
       double t = p.free_at;
@@ -84,6 +88,11 @@ StagingScheduler::Planner::Planner(const StagingScheduler& s) : now_(s.now()), t
 void StagingScheduler::Planner::plan_claimed(const StagingScheduler& s) {
   if (s.config_.policy == SchedulerConfig::Policy::Fcfs) return;  // in arrival order instead
   for (auto& p : drives_) {
+    if (!p.next.empty()) {
+      p.free_at += timing_->mount();
+      p.loaded = p.next;
+      p.head = 0;
+    }
     auto it = s.by_cart_.find(p.loaded);
     if (p.loaded.empty() || it == s.by_cart_.end() || it->second.empty()) continue;
     std::vector<const Read*> order;
@@ -179,6 +188,7 @@ RequestStatus StagingScheduler::status_of(const Request& r, const Planner* plan)
   s.who = r.who;
   s.priority = r.priority;
   s.what = r.what;
+  s.tag = r.tag;
   s.chunks = r.slots.size();
   s.chunks_done = r.done;
   s.bytes = r.bytes;
@@ -192,7 +202,8 @@ RequestStatus StagingScheduler::status_of(const Request& r, const Planner* plan)
   // The most telling state among its pending reads: an operator, then a drive at work for it.
   enum Rank { Waiting, Mounting, Positioning, Reading, Operator };
   int best = -1;
-  double eta = now();
+  const double at = plan ? plan->now() : now();  // one "now" for all the figures below
+  double eta = at;
   bool unknown = false;
   std::size_t position = 0;
   std::set<std::string> carts;
@@ -214,7 +225,9 @@ RequestStatus StagingScheduler::status_of(const Request& r, const Planner* plan)
         if (dr.loaded != volser && dr.target != volser) continue;
         drive = static_cast<int>(e);
         const bool mine = std::find(dr.batch.begin(), dr.batch.end(), it->second) != dr.batch.end();
-        if (dr.activity == Drive::Activity::Mounting) state = Mounting;
+        if (dr.activity == Drive::Activity::Mounting ||
+            (dr.activity == Drive::Activity::Unmounting && dr.target == volser))
+          state = Mounting;
         if (mine && dr.activity == Drive::Activity::Positioning) state = Positioning;
         if (mine && dr.activity == Drive::Activity::Reading) state = Reading;
       }
@@ -239,7 +252,7 @@ RequestStatus StagingScheduler::status_of(const Request& r, const Planner* plan)
   s.state = names[std::max(best, 0)];
   s.position = position;
   s.cartridges.assign(carts.begin(), carts.end());
-  s.eta_model_s = unknown ? -1 : eta - now();
+  s.eta_model_s = unknown ? -1 : std::max(0.0, eta - at);
   s.eta_s = unknown ? -1 : backend_.clock().to_real(s.eta_model_s);
   return s;
 }

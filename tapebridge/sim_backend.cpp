@@ -91,6 +91,13 @@ Status SimBackend::locate(std::size_t drive, std::uint64_t record) {
   if (!d.ok()) return d.error();
   const std::uint64_t from = position(drive);
   if (from == record) return {};
+  {
+    std::lock_guard lk((*d)->mu);
+    if (record > (*d)->records)
+      return make_error(ErrorKind::Corrupt, record_context(*(*d)->volser, record) +
+                                                ": locate past the end of data (" +
+                                                std::to_string((*d)->records) + " records written)");
+  }
   spend(**d, timing_.locate(from, record), &DriveCounters::locates);
   std::lock_guard lk((*d)->mu);
   (*d)->position = record;

@@ -71,6 +71,7 @@ nlohmann::json RequestStatus::to_json() const {
           {"uid", who.uid},
           {"priority", to_string(priority)},
           {"what", what},
+          {"tag", tag},
           {"state", state},
           {"cartridge", cartridge},
           {"drive", drive},

@@ -46,6 +46,7 @@ struct StageSpec {
   // Readers keep every chunk pinned in the cache from its arrival until they take it. A prefetch
   // does not: its chunks land like any others and may be evicted before anyone reads them.
   bool hold_pins = true;
+  std::string tag;  // the submitter's key for finding it again ("content:17")
 };
 
 // Where a request stands, for the queue, the mount's xattr and the browser.
@@ -54,6 +55,7 @@ struct RequestStatus {
   Requester who;
   Priority priority = Priority::Restore;
   std::string what;
+  std::string tag;
   // waiting for operator | waiting for drive | mounting | positioning | reading | done | failed | cancelled
   std::string state;
   std::string cartridge;     // the cartridge the state is about ("" when none)

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "common/u64_blob.h"
 #include "tapebridge/field_codec.h"
 
 namespace recall::tape {
@@ -173,16 +174,11 @@ Status check_block_ref(const TapeBlockRef& ref) {
 }
 
 std::vector<std::uint8_t> encode_span(const std::vector<std::uint64_t>& span) {
-  std::vector<std::uint8_t> out(span.size() * 8);
-  for (std::size_t i = 0; i < span.size(); ++i) put_le(out.data() + 8 * i, span[i], 8);
-  return out;
+  return encode_u64_blob(span);
 }
 
 Result<std::vector<std::uint64_t>> decode_span(std::span<const std::uint8_t> blob) {
-  if (blob.size() % 8 != 0) return corrupt("tape span of " + std::to_string(blob.size()) + " bytes");
-  std::vector<std::uint64_t> out(blob.size() / 8);
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = get_le(blob.data() + 8 * i, 8);
-  return out;
+  return decode_u64_blob(blob);
 }
 
 Result<std::vector<std::uint8_t>> gather_block(const TapeBlockRef& ref, const RecordLookup& record_at) {

@@ -8,9 +8,11 @@
 #include "catalogd/daemon/json_views.h"
 #include "catalogd/daemon/query_args.h"
 #include "catalogd/daemon/read_connection.h"
+#include "catalogd/daemon/tape_views.h"
 #include "catalogd/http/url.h"
 #include "catalogd/service/catalog_view.h"
 #include "catalogd/store/schema.h"
+#include "common/paths.h"
 
 namespace recall::daemon {
 
@@ -18,12 +20,35 @@ DaemonPaths paths_for(const std::string& home) {
   return {home, home + "/catalog.db", home + "/pool", home + "/recalld.sock"};
 }
 
-Api::Api(DaemonPaths paths, ApiConfig config)
+Api::Api(DaemonPaths paths, ApiConfig config, std::unique_ptr<TapeService> tape)
     : paths_(std::move(paths)),
       config_(std::move(config)),
       owners_(default_owner_map()),
       jobs_(paths_.catalog, paths_.pool, paths_.home),
-      started_(now_utc()) {}
+      tape_(std::move(tape)),
+      started_(now_utc()) {
+  jobs_.set_tape(tape_.get(), &volumes_);
+}
+
+// Jobs and detached stagings go before the tape bridge they use.
+Api::~Api() {
+  jobs_.shutdown();
+  {
+    std::lock_guard lk(detached_mu_);
+    detached_.clear();
+  }
+  if (tape_) tape_->stop();
+}
+
+ReadRequest Api::read_request(const Identity& who, tape::Priority priority, const std::string& host,
+                              const std::string& path, std::int64_t content_id) const {
+  ReadRequest rq;
+  rq.who = {who.uid, who.user};
+  rq.priority = priority;
+  rq.what = host + ":" + escape_for_display(path);
+  rq.tag = "content:" + std::to_string(content_id);
+  return rq;
+}
 
 namespace {
 
@@ -81,6 +106,30 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
     line("recall_files_staged_total", stream_counters_.files_staged);
     line("recall_bytes_staged_total", stream_counters_.bytes_staged);
     line("recall_stage_hits_total", stream_counters_.stage_hits);
+    line("recall_chunks_from_tape_total", stream_counters_.chunks_from_tape);
+    line("recall_disk_fallbacks_total", stream_counters_.disk_fallbacks);
+    if (tape_) {
+      const auto st = tape_->scheduler().stats();
+      line("recall_staging_requests_total", st.submitted);
+      line("recall_staging_requests_failed_total", st.failed);
+      line("recall_staging_requests_refused_total", st.refused);
+      line("recall_staging_chunks_total", st.chunks_staged);
+      line("recall_staging_bytes_total", st.bytes_staged);
+      line("recall_staging_cache_hits_total", st.chunks_from_cache);
+      line("recall_tape_read_errors_total", st.read_errors);
+      line("recall_tape_copy_fallbacks_total", st.fallbacks);
+      line("recall_tape_operator_waits_total", st.operator_waits);
+      const auto cache = tape_->cache().stats();
+      line("recall_staging_cache_bytes", cache.bytes);
+      line("recall_staging_cache_entries", cache.entries);
+      line("recall_staging_cache_evictions_total", cache.evictions);
+      std::uint64_t mounts = 0, records = 0;
+      for (const auto& d : tape_->scheduler().drives())
+        mounts += d.counters.mounts, records += d.counters.records_read;
+      line("recall_tape_mounts_total", mounts);
+      line("recall_tape_records_read_total", records);
+      line("recall_tape_queue_requests", tape_->scheduler().queue().size());
+    }
     return out.send_text(http_status::ok, "text/plain; version=0.0.4", m);
   }
   if (path == "/v1/whoami") {
@@ -137,7 +186,11 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
   ReadSnapshot snapshot((*rd)->db());
   service::CatalogView view(**rd, who, owners_);
 
-  if (path.rfind("/v1/fs/", 0) == 0) return handle_fs(path, q, view, **rd, owners_, out);
+  if (handle_tape(path, q, req, who, view, **rd, out)) return;
+  if (path.rfind("/v1/fs/", 0) == 0) {
+    auto where = [this](const store::StoredCopy& c) { return describe_copy(c, tape_.get()); };
+    return handle_fs(path, q, view, **rd, owners_, where, out);
+  }
   if (path == "/v1/status") {
     auto t = (*rd)->totals();
     if (!t.ok()) return fail(t.error());
@@ -256,9 +309,14 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
         j["sha256"] = to_hex(c->sha);
         auto chunks = view.chunks_of(res->version);
         if (!chunks.ok()) return fail(chunks.error());
-        std::set<std::string> vols;
-        for (const auto& ch : *chunks) vols.insert(ch.volume_kind + ":" + ch.volser);
+        std::set<std::string> vols, words;
+        for (const auto& ch : *chunks)
+          for (const auto& copy : ch.copies) {
+            vols.insert(copy.volume_kind + ":" + copy.volser);
+            words.insert(describe_copy(copy, tape_.get()));
+          }
         j["location"] = vols;
+        j["where"] = words;
       }
       return out.send(http_status::ok, j);
     }
@@ -278,7 +336,17 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
     auto chunks = view.chunks_of(res->version);
     if (!chunks.ok()) return fail(chunks.error());
     snapshot.end();  // a long stream must not pin the catalog's snapshot
-    auto s = stream_content(out, *c, *chunks, volumes_, stream_counters_);
+    auto priority = tape::Priority::Restore;
+    if (auto it = req.find(kPriorityHeader); it != req.end()) {
+      auto p = tape::priority_from_name(std::string(it->value()));
+      if (!p)
+        return fail(make_error(ErrorKind::Invalid,
+                               std::string(kPriorityHeader) + " must be interactive, restore or prefetch"));
+      priority = *p;
+    }
+    ReadRequest rq = read_request(who, priority, res->host.name, res->path, c->id);
+    rq.cancelled = [&out] { return out.client_gone(); };
+    auto s = stream_content(out, *c, *chunks, source_, rq, stream_counters_);
     if (!s.ok() && !out.responded()) fail(s.error());
     return;  // a failure after the first byte cuts the stream off, which the client detects
   }

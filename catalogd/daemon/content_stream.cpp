@@ -5,8 +5,8 @@
 namespace recall::daemon {
 
 Status stream_content(Responder& out, const store::ContentRow& content,
-                      const std::vector<store::ChunkLocation>& chunks, VolumeCache& volumes,
-                      StreamCounters& counters) {
+                      const std::vector<store::ChunkLocation>& chunks, ContentSource& source,
+                      const ReadRequest& request, StreamCounters& counters) {
   // The response starts with the first chunk, once it was read: a missing volume or a corrupt
   // first chunk is a clean error response. A failure later cuts off the stream.
   auto begin = [&]() -> Status {
@@ -14,13 +14,12 @@ Status stream_content(Responder& out, const store::ContentRow& content,
     out.set_header("X-Recall-Sha256", to_hex(content.sha));
     return out.begin_stream(boost::beast::http::status::ok, "application/octet-stream", content.size);
   };
-  RECALL_TRY(
-      read_content(content, chunks, volumes, counters, [&](std::span<const std::uint8_t> data) -> Status {
-        RECALL_TRY(begin());
-        RECALL_TRY(out.write(data));
-        counters.bytes_served += data.size();
-        return {};
-      }));
+  RECALL_TRY(source.read(content, chunks, request, [&](std::span<const std::uint8_t> data) -> Status {
+    RECALL_TRY(begin());
+    RECALL_TRY(out.write(data));
+    counters.bytes_served += data.size();
+    return {};
+  }));
   RECALL_TRY(begin());  // an empty file has no chunk
   return out.finish();
 }

@@ -1,5 +1,5 @@
-// Streams a file's bytes from its volumes to an HTTP client, verified as read_content does. On
-// any mismatch the stream is cut off, so a client never receives a silently wrong file.
+// Streams a file's bytes from its volumes to an HTTP client, verified as ContentSource::read does.
+// On any mismatch the stream is cut off, so a client never receives a silently wrong file.
 #pragma once
 
 #include "catalogd/daemon/content_reader.h"
@@ -8,7 +8,7 @@
 namespace recall::daemon {
 
 Status stream_content(Responder& out, const store::ContentRow& content,
-                      const std::vector<store::ChunkLocation>& chunks, VolumeCache& volumes,
-                      StreamCounters& counters);
+                      const std::vector<store::ChunkLocation>& chunks, ContentSource& source,
+                      const ReadRequest& request, StreamCounters& counters);
 
 }  // namespace recall::daemon

@@ -26,7 +26,9 @@ Result<T> field(const nlohmann::json& request, const char* name, bool (nlohmann:
 
 }  // namespace
 
-// {"op":"open","version":ID,"nonblock":false} -> {"size":N,"sha256":"hex"} and the descriptor.
+// {"op":"open","version":ID,"nonblock":false[,"uid":U,"gid":G]} -> {"size":N,"sha256":"hex"} and the
+// descriptor. A root client (recall-fs) names the user the read is for, so the tape bridge's queue,
+// fairness and limits count it as theirs.
 Result<std::pair<nlohmann::json, UniqueFd>> Api::handle_data(const HttpServer::Caller& caller,
                                                              const nlohmann::json& request,
                                                              const std::function<bool()>& cancelled) {
@@ -42,6 +44,18 @@ Result<std::pair<nlohmann::json, UniqueFd>> Api::handle_data(const HttpServer::C
 
   auto who = identity_for(caller.uid, caller.gid, config_.admin_group);
   if (!who.ok()) return who.error();
+  Identity reader = *who;  // whom a staging from tape counts for
+  if (caller.uid == 0 && request.contains("uid")) {
+    auto uid = field<std::int64_t>(request, "uid", &nlohmann::json::is_number_integer, "a user id");
+    auto gid = field<std::int64_t>(request, "gid", &nlohmann::json::is_number_integer, "a group id", 0);
+    if (!uid.ok()) return uid.error();
+    if (!gid.ok()) return gid.error();
+    if (*uid < 0 || *uid > 0xFFFFFFFE || *gid < 0 || *gid > 0xFFFFFFFE)
+      return make_error(ErrorKind::Invalid, "\"uid\" and \"gid\" must be ids");
+    auto on_behalf =
+        identity_for(static_cast<std::uint32_t>(*uid), static_cast<std::uint32_t>(*gid), config_.admin_group);
+    if (on_behalf.ok()) reader = *on_behalf;
+  }
   auto rd = thread_reader(paths_.catalog);
   if (!rd.ok()) return rd.error();
   ReadSnapshot snapshot((*rd)->db());
@@ -66,20 +80,30 @@ Result<std::pair<nlohmann::json, UniqueFd>> Api::handle_data(const HttpServer::C
   if (!content.ok()) return content.error();
   auto chunks = view.chunks_of(*version);
   if (!chunks.ok()) return chunks.error();
+  auto path = (*rd)->node_path(version->node_id);
+  std::string host_name = "?";  // for the queue's "what"
+  if (auto host = (*rd)->node_host(version->node_id); host.ok())
+    if (auto hosts = (*rd)->hosts(); hosts.ok())
+      for (const auto& h : *hosts)
+        if (h.id == *host) host_name = h.name;
   snapshot.end();  // staging may take long; it must not pin the catalog's snapshot
 
   nlohmann::json body = {{"size", content->size}, {"sha256", to_hex(content->sha)}};
+  ReadRequest rq =
+      read_request(reader, tape::Priority::Interactive, host_name, path.ok() ? *path : "?", content->id);
+  rq.cancelled = cancelled;
+  rq.nonblock = *nonblock;
   if (*nonblock) {
-    // Data that waits for a volume (tape) is not read now: the mount answers EAGAIN. A copy
-    // staged earlier is served all the same.
-    if (auto online = check_online(*chunks); !online.ok()) {
+    // Data that waits for a tape is not read now: the mount answers EAGAIN. A copy staged
+    // earlier is served all the same.
+    if (auto online = source_.ready_now(*chunks); !online.ok()) {
       auto kept = stager_.cached(content->id);
       if (!kept.ok()) return kept.error();
       if (!*kept) return online.error();
       return std::pair{std::move(body), std::move(**kept)};
     }
   }
-  auto fd = stager_.stage(*content, *chunks, cancelled);
+  auto fd = stager_.stage(*content, *chunks, rq);
   if (!fd.ok()) return fd.error();
   return std::pair{std::move(body), std::move(*fd)};
 }

@@ -383,16 +383,18 @@ void send_history(const Query& q, service::CatalogView& view, store::CatalogRead
   out.send_text(http_status::ok, "application/octet-stream", body);
 }
 
-// Where a file's bytes live, in words: "disk D000001", "tape R00042 (online)".
-std::string describe_locations(const std::vector<store::ChunkLocation>& chunks) {
+// Where a file's bytes live, in words: "disk D000001 (online)", "tape R00042 copy 1, off-site".
+std::string describe_locations(const std::vector<store::ChunkLocation>& chunks, const CopyWords& where_of) {
   std::set<std::string> where;
-  for (const auto& c : chunks) where.insert(c.volume_kind + " " + c.volser + " (" + c.volume_state + ")");
+  for (const auto& c : chunks)
+    for (const auto& copy : c.copies) where.insert(where_of(copy));
   std::string out;
-  for (const auto& w : where) out += (out.empty() ? "" : ", ") + w;
+  for (const auto& w : where) out += (out.empty() ? "" : "; ") + w;
   return out.empty() ? "no data (empty file)" : out;
 }
 
-void send_info(const Query& q, service::CatalogView& view, store::CatalogReader& r, Responder& out) {
+void send_info(const Query& q, service::CatalogView& view, store::CatalogReader& r, const CopyWords& where,
+               Responder& out) {
   auto id = id_arg(q, "version");
   if (!id.ok()) return out.send_error(id.error());
   auto v = r.version_by_id(*id);
@@ -416,7 +418,7 @@ void send_info(const Query& q, service::CatalogView& view, store::CatalogReader&
   if (v->meta.type == FileType::Regular) {
     auto chunks = view.chunks_of(*v);
     if (!chunks.ok()) return out.send_error(chunks.error());
-    j["location"] = describe_locations(*chunks);
+    j["location"] = describe_locations(*chunks, where);
     auto c = view.content_of(*v);
     if (!c.ok()) return out.send_error(c.error());
     j["sha256"] = to_hex(c->sha);
@@ -427,12 +429,12 @@ void send_info(const Query& q, service::CatalogView& view, store::CatalogReader&
 }  // namespace
 
 void handle_fs(const std::string& path, const Query& q, service::CatalogView& view, store::CatalogReader& r,
-               OwnerMap& owners, Responder& out) {
+               OwnerMap& owners, const CopyWords& where, Responder& out) {
   if (path == "/v1/fs/hosts") return send_hosts(view, r, out);
   if (path == "/v1/fs/tree") return send_tree(q, view, r, owners, out);
   if (path == "/v1/fs/lookup") return send_lookup(q, view, r, owners, out);
   if (path == "/v1/fs/history") return send_history(q, view, r, owners, out);
-  if (path == "/v1/fs/info") return send_info(q, view, r, out);
+  if (path == "/v1/fs/info") return send_info(q, view, r, where, out);
   out.send_error(make_error(ErrorKind::NotFound, "no API route " + path));
 }
 

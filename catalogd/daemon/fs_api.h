@@ -3,6 +3,7 @@
 // subtree at a time so a cold traversal costs few round trips.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "auth/owner_map.h"
@@ -20,7 +21,9 @@ namespace recall::daemon {
 //                                  read, named by when each appeared, and its child names (binary)
 // GET /v1/fs/info?version          user.recall.* facts of one version (JSON)
 // Answers a route under /v1/fs/ (any other path is NotFound).
+// `where` says where one stored copy of a chunk is, in words ("tape R00003 copy 1, in drive 0").
+using CopyWords = std::function<std::string(const store::StoredCopy&)>;
 void handle_fs(const std::string& path, const Query& q, service::CatalogView& view, store::CatalogReader& r,
-               OwnerMap& owners, Responder& out);
+               OwnerMap& owners, const CopyWords& where, Responder& out);
 
 }  // namespace recall::daemon

@@ -10,11 +10,17 @@ namespace recall::daemon {
 JobManager::JobManager(std::string catalog_path, std::string pool_dir, std::string home)
     : catalog_path_(std::move(catalog_path)), pool_dir_(std::move(pool_dir)), home_(std::move(home)) {}
 
-JobManager::~JobManager() {
+JobManager::~JobManager() { shutdown(); }
+
+void JobManager::shutdown() {
   cancel_all();
-  std::lock_guard lk(mu_);
-  for (auto& [id, j] : jobs_)
-    if (j->thread.joinable()) j->thread.join();
+  std::vector<std::shared_ptr<Job>> all;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& [id, j] : jobs_) all.push_back(j);
+  }
+  for (auto& j : all)
+    if (j->thread.joinable() && j->thread.get_id() != std::this_thread::get_id()) j->thread.join();
 }
 
 void JobManager::cancel_all() {
@@ -22,36 +28,81 @@ void JobManager::cancel_all() {
   for (auto& [id, j] : jobs_) j->cancel = true;
 }
 
-std::shared_ptr<Job> JobManager::start_dir_import(std::uint32_t owner, import::DirImportOptions options) {
+std::shared_ptr<Job> JobManager::add_job(std::uint32_t owner, std::string kind, std::string host,
+                                         std::string source) {
   auto job = std::make_shared<Job>();
   job->owner_uid = owner;
-  job->kind = "import dir";
-  job->host = options.host;
-  job->source = options.source;
+  job->kind = std::move(kind);
+  job->host = std::move(host);
+  job->source = std::move(source);
   job->started = now_utc();
+  std::lock_guard lk(mu_);
+  job->id = next_id_++;
+  jobs_[job->id] = job;
+  // Finished jobs are kept for their owners to read, but not forever.
+  while (jobs_.size() > kKeptJobs) {
+    auto oldest = jobs_.begin();
+    std::string state;
+    {
+      std::lock_guard jl(oldest->second->mu);
+      state = oldest->second->state;
+    }
+    if (state == "queued" || state == "running") break;
+    if (oldest->second->thread.joinable()) oldest->second->thread.join();
+    jobs_.erase(oldest);
+  }
+  return job;
+}
+
+std::shared_ptr<Job> JobManager::start_dir_import(std::uint32_t owner, import::DirImportOptions options) {
   options.catalog_path = catalog_path_;
   options.pool_dir = pool_dir_;
   options.exclude.push_back(home_);
-  {
-    std::lock_guard lk(mu_);
-    job->id = next_id_++;
-    jobs_[job->id] = job;
-    // Finished jobs are kept for their owners to read, but not forever.
-    while (jobs_.size() > kKeptJobs) {
-      auto oldest = jobs_.begin();
-      std::string state;
-      {
-        std::lock_guard jl(oldest->second->mu);
-        state = oldest->second->state;
-      }
-      if (state == "queued" || state == "running") break;
-      if (oldest->second->thread.joinable()) oldest->second->thread.join();
-      jobs_.erase(oldest);
-    }
-  }
+  auto job = add_job(owner, "import dir", options.host, options.source);
   job->thread = std::thread(
       [this, job, options = std::move(options)]() mutable { run_import(job, std::move(options)); });
   return job;
+}
+
+bool JobManager::migration_running() {
+  std::lock_guard lk(mu_);
+  for (auto& [id, j] : jobs_) {
+    if (j->kind != "migrate") continue;
+    std::lock_guard jl(j->mu);
+    if (j->state == "queued" || j->state == "running") return true;
+  }
+  return false;
+}
+
+Result<std::shared_ptr<Job>> JobManager::start_migration(std::uint32_t owner, MigrateOptions options) {
+  if (!tape_ || !disks_) return make_error(ErrorKind::Offline, "this recalld has no tape library");
+  if (migration_running())
+    return make_error(ErrorKind::Conflict, "a migration is running already; follow it with recall status");
+  std::string what = options.volumes.empty() ? "policy" : "";
+  for (const auto& v : options.volumes) what += (what.empty() ? "" : " ") + v;
+  auto job = add_job(owner, "migrate", "", what);
+  job->migration = std::make_shared<MigrationProgress>();
+  job->thread = std::thread(
+      [this, job, options = std::move(options)]() mutable { run_migration_job(job, std::move(options)); });
+  return job;
+}
+
+void JobManager::run_migration_job(std::shared_ptr<Job> job, MigrateOptions options) {
+  {
+    std::lock_guard lk(job->mu);
+    job->state = "running";
+  }
+  auto r = run_migration(catalog_path_, pool_dir_, *tape_, *disks_, options, *job->migration, job->cancel,
+                         write_mu_);
+  std::lock_guard lk(job->mu);
+  if (r.ok()) {
+    job->state = "complete";
+    job->report = r->to_json();
+  } else {
+    job->state = r.error().kind == ErrorKind::Cancelled ? "cancelled" : "failed";
+    job->error = r.error();
+    std::fprintf(stderr, "recalld: migration %s: %s\n", job->state.c_str(), r.error().message.c_str());
+  }
 }
 
 void JobManager::run_import(std::shared_ptr<Job> job, import::DirImportOptions options) {
@@ -122,15 +173,18 @@ nlohmann::json JobManager::to_json(const Job& job) {
                       {"kind", job.kind},
                       {"host", job.host},
                       {"source", job.source},
-                      {"started", format_utc(job.started)},
-                      {"progress",
-                       {{"entries", p.entries.load()},
-                        {"files_read", p.files_read.load()},
-                        {"files_unchanged", p.files_unchanged.load()},
-                        {"bytes_read", p.bytes_read.load()},
-                        {"bytes_total", p.bytes_total.load()},
-                        {"new_bytes", p.new_bytes.load()},
-                        {"skipped", p.skipped.load()}}}};
+                      {"started", format_utc(job.started)}};
+  if (job.migration) {
+    j["progress"] = job.migration->to_json();
+  } else {
+    j["progress"] = {{"entries", p.entries.load()},
+                     {"files_read", p.files_read.load()},
+                     {"files_unchanged", p.files_unchanged.load()},
+                     {"bytes_read", p.bytes_read.load()},
+                     {"bytes_total", p.bytes_total.load()},
+                     {"new_bytes", p.new_bytes.load()},
+                     {"skipped", p.skipped.load()}};
+  }
   std::lock_guard lk(job.mu);
   j["state"] = job.state;
   if (!job.report.is_null()) j["report"] = job.report;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "catalogd/daemon/migration.h"
 #include "importers/dir_importer.h"
 
 namespace recall::daemon {
@@ -16,14 +17,15 @@ namespace recall::daemon {
 struct Job {
   std::uint64_t id = 0;
   std::uint32_t owner_uid = 0;
-  std::string kind;  // "import dir"
+  std::string kind;  // "import dir" | "migrate"
   std::string host;
   std::string source;
   UnixTime started = 0;
   std::atomic<bool> cancel{false};
   import::ImportProgress progress;
-  mutable std::mutex mu;  // guards the fields below
-  std::string state = "queued";  // queued | running | complete | failed | cancelled
+  std::shared_ptr<MigrationProgress> migration;  // kind "migrate"
+  mutable std::mutex mu;                         // guards the fields below
+  std::string state = "queued";                  // queued | running | complete | failed | cancelled
   nlohmann::json report;
   std::optional<Error> error;
   std::thread thread;
@@ -36,19 +38,34 @@ class JobManager {
   JobManager(std::string catalog_path, std::string pool_dir, std::string home);
   ~JobManager();  // cancels and joins every job
   std::shared_ptr<Job> start_dir_import(std::uint32_t owner, import::DirImportOptions options);
+  // One migration at a time: Conflict while another runs.
+  Result<std::shared_ptr<Job>> start_migration(std::uint32_t owner, MigrateOptions options);
+  bool migration_running();
+  // Migrations need the tape bridge and the disk volumes' readers.
+  void set_tape(TapeService* tape, VolumeCache* disks) {
+    tape_ = tape;
+    disks_ = disks;
+  }
   std::shared_ptr<Job> find(std::uint64_t id);
   std::vector<std::shared_ptr<Job>> all();
   void cancel_all();
+  // Cancels every job and waits for it to end (before what the jobs use goes away).
+  void shutdown();
+  std::mutex& write_mutex() { return write_mu_; }
 
   static nlohmann::json to_json(const Job& job);
 
  private:
   void run_import(std::shared_ptr<Job> job, import::DirImportOptions options);
+  void run_migration_job(std::shared_ptr<Job> job, MigrateOptions options);
+  std::shared_ptr<Job> add_job(std::uint32_t owner, std::string kind, std::string host, std::string source);
   std::string catalog_path_, pool_dir_, home_;
   std::mutex mu_;
   std::mutex write_mu_;  // one importer writes at a time (SQLite has one writer anyway)
   std::map<std::uint64_t, std::shared_ptr<Job>> jobs_;
   std::uint64_t next_id_ = 1;
+  TapeService* tape_ = nullptr;
+  VolumeCache* disks_ = nullptr;
 };
 
 }  // namespace recall::daemon

@@ -34,17 +34,16 @@ Error cancelled_error(std::int64_t content_id) {
 
 }  // namespace
 
-Stager::Stager(std::string stage_dir, std::uint64_t cache_bytes, VolumeCache& volumes,
+Stager::Stager(std::string stage_dir, std::uint64_t cache_bytes, ContentSource& source,
                StreamCounters& counters, std::size_t max_files)
     : dir_(std::move(stage_dir)),
       cache_bytes_(cache_bytes),
       max_files_(max_files),
-      volumes_(volumes),
+      source_(source),
       counters_(counters) {}
 
 Result<UniqueFd> Stager::stage(const store::ContentRow& content,
-                               const std::vector<store::ChunkLocation>& chunks,
-                               const std::function<bool()>& cancelled) {
+                               const std::vector<store::ChunkLocation>& chunks, const ReadRequest& request) {
   std::shared_ptr<Entry> e;
   enum class Role { Run, Wait, Hit } role = Role::Run;
   {
@@ -66,8 +65,8 @@ Result<UniqueFd> Stager::stage(const store::ContentRow& content,
   }
   // A Ready entry's file never changes, and `e` keeps it open after an eviction.
   if (role == Role::Hit) return reopen_read_only(e->file.get());
-  if (role == Role::Wait) return wait_for(e, content.id, cancelled);
-  return run_staging(e, content, chunks, cancelled);
+  if (role == Role::Wait) return wait_for(e, content.id, request.cancelled);
+  return run_staging(e, content, chunks, request);
 }
 
 Result<UniqueFd> Stager::wait_for(const std::shared_ptr<Entry>& e, std::int64_t content_id,
@@ -121,7 +120,8 @@ Result<UniqueFd> Stager::create_file() const {
 
 Result<UniqueFd> Stager::run_staging(const std::shared_ptr<Entry>& e, const store::ContentRow& content,
                                      const std::vector<store::ChunkLocation>& chunks,
-                                     const std::function<bool()>& cancelled) {
+                                     const ReadRequest& request) {
+  const auto& cancelled = request.cancelled;
   const std::int64_t id = content.id;
   bool caller_gone = false;
   // Between chunks: our own caller's cancellation only withdraws its interest; the work stops
@@ -160,7 +160,9 @@ Result<UniqueFd> Stager::run_staging(const std::shared_ptr<Entry>& e, const stor
         }
         return {};
       };
-      s = read_content(content, chunks, volumes_, counters_, write_all, nobody_waits);
+      ReadRequest mine = request;
+      mine.cancelled = nobody_waits;
+      s = source_.read(content, chunks, mine, write_all);
     }
   } catch (const std::exception& ex) {
     s = Error{ErrorKind::Internal, "staging content " + std::to_string(id) + " failed: " + ex.what()};

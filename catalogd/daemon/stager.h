@@ -1,6 +1,6 @@
-// Staging for the FUSE mount's fast read path: a file's content is read from its volumes once,
-// verified (read_content), written to an anonymous file in the staging directory, and handed out
-// as a read-only descriptor that the mount reads with pread at local-disk speed.
+// Staging for the FUSE mount's fast read path: a file's content is read from its volumes (or staged
+// from tape) once, verified (ContentSource::read), written to an anonymous file in the staging directory, and
+// handed out as a read-only descriptor that the mount reads with pread at local-disk speed.
 //
 // Staged files are kept in an LRU keyed by content id, bounded by total bytes and by file count
 // (each kept file holds a descriptor). Concurrent stage() calls for one content share a single
@@ -29,17 +29,18 @@ class Stager {
   static constexpr std::size_t kDefaultMaxFiles = 1024;
 
   // `stage_dir` must exist and be private to the daemon (0700): it holds the anonymous files.
-  Stager(std::string stage_dir, std::uint64_t cache_bytes, VolumeCache& volumes, StreamCounters& counters,
+  Stager(std::string stage_dir, std::uint64_t cache_bytes, ContentSource& source, StreamCounters& counters,
          std::size_t max_files = kDefaultMaxFiles);
   Stager(const Stager&) = delete;
   Stager& operator=(const Stager&) = delete;
 
   // A new read-only descriptor (close-on-exec, offset 0) of a verified copy of `content`, owned by
   // the caller; it stays valid after the copy is evicted. A content larger than the cache is
-  // staged and returned but not kept. Errors are read_content's (Offline, Corrupt, ...), Io for
-  // the staging area, and Cancelled when `cancelled()` turned true while waiting or staging.
+  // staged and returned but not kept. Errors are ContentSource::read's (Offline, Corrupt, ...), Io
+  // for the staging area, and Cancelled when the request's cancelled() turned true while waiting or
+  // staging. The first caller's request (who, priority) is the one a tape staging is queued with.
   Result<UniqueFd> stage(const store::ContentRow& content, const std::vector<store::ChunkLocation>& chunks,
-                         const std::function<bool()>& cancelled = {});
+                         const ReadRequest& request = {});
 
   // The kept copy of a content, without staging anything; nullopt when there is none (yet).
   Result<std::optional<UniqueFd>> cached(std::int64_t content_id);
@@ -63,8 +64,7 @@ class Stager {
   };
 
   Result<UniqueFd> run_staging(const std::shared_ptr<Entry>& e, const store::ContentRow& content,
-                               const std::vector<store::ChunkLocation>& chunks,
-                               const std::function<bool()>& cancelled);
+                               const std::vector<store::ChunkLocation>& chunks, const ReadRequest& request);
   Result<UniqueFd> wait_for(const std::shared_ptr<Entry>& e, std::int64_t content_id,
                             const std::function<bool()>& cancelled);
   Result<UniqueFd> create_file() const;
@@ -79,7 +79,7 @@ class Stager {
   const std::string dir_;
   const std::uint64_t cache_bytes_;
   const std::size_t max_files_;
-  VolumeCache& volumes_;
+  ContentSource& source_;
   StreamCounters& counters_;
 
   mutable std::mutex mu_;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "catalogd/store/schema.h"
+#include "catalogd/store/volume_catalog.h"
 
 namespace recall::daemon {
 namespace fs = std::filesystem;
@@ -57,6 +58,25 @@ Result<std::vector<std::string>> set_aside_orphan_volumes(const DaemonPaths& pat
     moved.push_back(e.path().filename().string());
   }
   return moved;
+}
+
+Result<std::vector<std::string>> settle_volumes(const DaemonPaths& paths, TapeService* tape) {
+  auto db = store::Db::open(paths.catalog, false, false);
+  if (!db.ok()) return db.error();
+  std::vector<std::string> done;
+  auto evicted = store::evicted_volume_paths(**db);
+  if (!evicted.ok()) return evicted.error();
+  for (const auto& p : *evicted)
+    if (::unlink(p.c_str()) == 0) done.push_back("removed " + p + ", a disk volume evicted to tape");
+  if (!tape) return done;
+  auto volumes = store::list_volumes(**db);
+  if (!volumes.ok()) return volumes.error();
+  for (const auto& v : *volumes) {
+    if (v.kind != "tape") continue;
+    if (Status s = tape->library().reconcile(v.volser, v.pool, v.bytes / tape::kRecordSize); !s.ok())
+      done.push_back("catalog and library disagree: " + s.error().message);
+  }
+  return done;
 }
 
 }  // namespace recall::daemon

@@ -18,5 +18,9 @@ Status prepare_home(const DaemonPaths& paths);
 // Moves HOME/pool/*.vol files the catalog does not know (written by an import that was
 // killed before it committed) to HOME/orphans/, where an admin may delete them. Returns their names.
 Result<std::vector<std::string>> set_aside_orphan_volumes(const DaemonPaths& paths);
+// Removes the files of disk volumes the catalog has evicted (a crash between an eviction's commit
+// and its unlink leaves them), and brings the tape library's inventory in line with the catalog
+// (a crash between a migration's commit and the inventory's save). Returns what it did, in words.
+Result<std::vector<std::string>> settle_volumes(const DaemonPaths& paths, TapeService* tape);
 
 }  // namespace recall::daemon

@@ -35,6 +35,11 @@ class SocketResponder : public Responder {
 
   bool reusable() const { return keep_alive_ && complete(); }
 
+  bool client_gone() const override {
+    pollfd p{stream_.fd(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+  }
+
  protected:
   Status do_send(const Head& head, std::string body) override {
     bhttp::response<bhttp::string_body> res{head.status, version_};

@@ -50,6 +50,10 @@ class Responder {
   }
   Status finish();
 
+  // True once the client has hung up: a handler that waits long before its first byte (a tape
+  // mount) polls this to withdraw its work. Cheap (a poll with timeout 0).
+  virtual bool client_gone() const { return false; }
+
   bool responded() const { return state_ != State::kIdle; }
   // A whole response went out (send*, or a stream that was finished) and nothing failed.
   bool complete() const { return state_ == State::kSent || state_ == State::kFinished; }
@@ -89,6 +93,9 @@ class MemoryResponder : public Responder {
   std::optional<std::uint64_t> content_length() const { return content_length_; }
   // Makes write() fail as if the client went away once this many bytes were streamed.
   void fail_writes_after(std::uint64_t bytes) { fail_after_ = bytes; }
+  // Makes client_gone() true, as if the client hung up.
+  void hang_up() { gone_ = true; }
+  bool client_gone() const override { return gone_; }
 
  protected:
   Status do_send(const Head& head, std::string body) override;
@@ -102,6 +109,7 @@ class MemoryResponder : public Responder {
   bool streamed_ = false;
   std::optional<std::uint64_t> content_length_;
   std::optional<std::uint64_t> fail_after_;
+  bool gone_ = false;
 };
 
 }  // namespace recall

@@ -2,6 +2,7 @@
 
 #include "catalogd/store/meta_codec.h"
 #include "catalogd/store/schema.h"
+#include "common/u64_blob.h"
 
 namespace recall::store {
 
@@ -287,33 +288,44 @@ Result<ContentRow> CatalogReader::content(std::int64_t content_id) {
 }
 
 Result<std::vector<ChunkLocation>> CatalogReader::chunk_locations(std::int64_t content_id) {
-  // The first copy of each chunk (copy 1 first); the tape bridge will choose among copies.
-  // SQLite takes the bare columns from the row holding min(l.copy): one location per chunk.
+  // Every copy of each chunk, disk first, then tape by copy number: readers try them in order.
   RECALL_Q(q,
-           "SELECT c.sha256, c.size, vol.volser, vol.path, vol.kind, vol.state, l.offset, l.length, "
-           "min(l.copy) FROM content_chunks cc JOIN chunks c ON c.id = cc.chunk_id "
+           "SELECT cc.idx, c.sha256, c.size, vol.volser, vol.path, vol.kind, vol.state, l.copy, l.offset, "
+           "l.length, l.span FROM content_chunks cc JOIN chunks c ON c.id = cc.chunk_id "
            "JOIN locations l ON l.chunk_id = c.id JOIN volumes vol ON vol.id = l.volume_id "
-           "WHERE cc.content_id = ?1 GROUP BY cc.idx ORDER BY cc.idx");
+           "WHERE cc.content_id = ?1 ORDER BY cc.idx, vol.kind = 'disk' DESC, l.copy, vol.volser");
   q->bind(1, content_id);
   std::vector<ChunkLocation> out;
+  std::int64_t last_idx = -1;
   std::uint64_t off = 0;
   for (;;) {
     auto r = q->step();
     if (!r.ok()) return r.error();
     if (!*r) break;
-    ChunkLocation l;
-    auto b = q->blob(0);
-    if (b.size() == l.sha.size()) std::copy(b.begin(), b.end(), l.sha.begin());
-    l.size = static_cast<std::uint64_t>(q->i64(1));
-    l.volser = q->text(2);
-    l.volume_path = q->text(3);
-    l.volume_kind = q->text(4);
-    l.volume_state = q->text(5);
-    l.offset = static_cast<std::uint64_t>(q->i64(6));
-    l.length = static_cast<std::uint32_t>(q->i64(7));
-    l.content_offset = off;
-    off += l.size;
-    out.push_back(std::move(l));
+    if (q->i64(0) != last_idx) {
+      last_idx = q->i64(0);
+      ChunkLocation l;
+      auto b = q->blob(1);
+      if (b.size() == l.sha.size()) std::copy(b.begin(), b.end(), l.sha.begin());
+      l.size = static_cast<std::uint64_t>(q->i64(2));
+      l.content_offset = off;
+      off += l.size;
+      out.push_back(std::move(l));
+    }
+    StoredCopy c;
+    c.volser = q->text(3);
+    c.volume_path = q->text(4);
+    c.volume_kind = q->text(5);
+    c.volume_state = q->text(6);
+    c.copy = static_cast<int>(q->i64(7));
+    c.offset = static_cast<std::uint64_t>(q->i64(8));
+    c.length = static_cast<std::uint32_t>(q->i64(9));
+    if (!q->is_null(10)) {
+      auto span = decode_u64_blob(q->blob(10));
+      if (!span.ok()) return span.error();
+      c.span = std::move(*span);
+    }
+    out.back().copies.push_back(std::move(c));
   }
   return out;
 }

@@ -61,8 +61,9 @@ Result<PointWriter> PointWriter::begin(Db& db, const PointSpec& spec) {
   }
   w.kind_ = w.seq_ == 1 ? "full" : "incremental";
   {
-    auto q = db.cached("INSERT INTO backup_sets(host_id, kind, importer, source, started, status) "
-                       "VALUES (?1, ?2, ?3, ?4, strftime('%s','now'), 'running')");
+    auto q = db.cached(
+        "INSERT INTO backup_sets(host_id, kind, importer, source, started, status) "
+        "VALUES (?1, ?2, ?3, ?4, strftime('%s','now'), 'running')");
     if (!q.ok()) return q.error();
     (*q)->bind(1, w.host_id_).bind(2, w.kind_).bind(3, spec.importer).bind(4, spec.source);
     RECALL_TRY((*q)->run());
@@ -138,7 +139,8 @@ Result<std::int64_t> PointWriter::child_node(std::int64_t parent, const std::str
 }
 
 Result<std::unordered_map<std::string, VersionRow>> PointWriter::open_children(std::int64_t parent) {
-  RECALL_W(q, "SELECT m.name, " RECALL_VERSION_COLUMNS " FROM nodes n JOIN names m ON m.id = n.name_id "
+  RECALL_W(q, "SELECT m.name, " RECALL_VERSION_COLUMNS
+              " FROM nodes n JOIN names m ON m.id = n.name_id "
               "JOIN versions v ON v.node_id = n.id WHERE n.parent_id = ?1 AND v.to_seq = ?2");
   q->bind(1, parent).bind(2, kOpenSeq);
   std::unordered_map<std::string, VersionRow> out;
@@ -163,7 +165,8 @@ Result<std::optional<VersionRow>> PointWriter::open_version(std::int64_t node_id
 Result<std::optional<VersionRow>> PointWriter::moved_version(std::uint64_t ino, std::uint64_t size,
                                                              std::int64_t mtime_ns, std::int64_t ctime_ns) {
   if (seq_ == 1) return std::optional<VersionRow>();
-  RECALL_W(q, "SELECT " RECALL_VERSION_COLUMNS " FROM versions v JOIN nodes n ON n.id = v.node_id "
+  RECALL_W(q, "SELECT " RECALL_VERSION_COLUMNS
+              " FROM versions v JOIN nodes n ON n.id = v.node_id "
               "WHERE v.ino = ?1 AND n.host_id = ?2 AND v.type = 'f' AND v.size = ?3 AND v.mtime_ns = ?4 "
               "AND v.ctime_ns = ?5 AND v.to_seq IN (?6, ?7) LIMIT 1");
   q->bind(1, static_cast<std::int64_t>(ino)).bind(2, host_id_).bind(3, static_cast<std::int64_t>(size));
@@ -181,26 +184,38 @@ Status PointWriter::close_version(std::int64_t version_id) {
 }
 
 Status PointWriter::close_subtree(std::int64_t node_id) {
-  RECALL_W(q, "WITH RECURSIVE sub(id) AS (SELECT id FROM nodes WHERE parent_id = ?1 "
-              "UNION ALL SELECT n.id FROM nodes n JOIN sub ON n.parent_id = sub.id) "
-              "UPDATE versions SET to_seq = ?2 WHERE to_seq = ?3 AND node_id IN (SELECT id FROM sub)");
+  RECALL_W(q,
+           "WITH RECURSIVE sub(id) AS (SELECT id FROM nodes WHERE parent_id = ?1 "
+           "UNION ALL SELECT n.id FROM nodes n JOIN sub ON n.parent_id = sub.id) "
+           "UPDATE versions SET to_seq = ?2 WHERE to_seq = ?3 AND node_id IN (SELECT id FROM sub)");
   q->bind(1, node_id).bind(2, seq_ - 1).bind(3, kOpenSeq);
   return q->run();
 }
 
-Result<std::int64_t> PointWriter::add_version(std::int64_t node_id, const FileMeta& m, std::int64_t content_id) {
-  RECALL_W(q, "INSERT INTO versions(node_id, from_seq, to_seq, type, mode, uid, gid, user, grp, size, mtime_ns, "
-              "ctime_ns, ino, nlink, rdev, target, content_id, extra) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+Result<std::int64_t> PointWriter::add_version(std::int64_t node_id, const FileMeta& m,
+                                              std::int64_t content_id) {
+  RECALL_W(q,
+           "INSERT INTO versions(node_id, from_seq, to_seq, type, mode, uid, gid, user, grp, size, mtime_ns, "
+           "ctime_ns, ino, nlink, rdev, target, content_id, extra) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
   char t = type_code(m.type);
   q->bind(1, node_id).bind(2, seq_).bind(3, kOpenSeq).bind(4, std::string_view(&t, 1));
   q->bind(5, m.mode).bind(6, m.uid).bind(7, m.gid).bind(8, m.user).bind(9, m.group);
   q->bind(10, static_cast<std::int64_t>(m.size)).bind(11, m.mtime_ns).bind(12, m.ctime_ns);
   q->bind(13, static_cast<std::int64_t>(m.ino)).bind(14, m.nlink).bind(15, static_cast<std::int64_t>(m.rdev));
-  if (m.type == FileType::Symlink) q->bind(16, m.link_target); else q->bind_null(16);
-  if (content_id) q->bind(17, content_id); else q->bind_null(17);
+  if (m.type == FileType::Symlink)
+    q->bind(16, m.link_target);
+  else
+    q->bind_null(16);
+  if (content_id)
+    q->bind(17, content_id);
+  else
+    q->bind_null(17);
   std::string extra = encode_extra(m);
-  if (extra.empty()) q->bind_null(18); else q->bind(18, extra);
+  if (extra.empty())
+    q->bind_null(18);
+  else
+    q->bind(18, extra);
   RECALL_TRY(q->run());
   return db_->last_insert_id();
 }
@@ -244,7 +259,10 @@ Result<std::int64_t> PointWriter::add_chunk(const Digest& sha, std::uint64_t siz
   q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size));
   RECALL_TRY(q->run());
   std::int64_t id = db_->last_insert_id();
-  RECALL_W(l, "INSERT INTO locations(chunk_id, volume_id, copy, offset, length, codec) VALUES (?1, ?2, 1, ?3, ?4, ?5)");
+  // Copy 0: the disk pool (migration adds copies 1 and 2 on tape).
+  RECALL_W(l,
+           "INSERT INTO locations(chunk_id, volume_id, copy, offset, length, codec) VALUES (?1, ?2, 0, ?3, "
+           "?4, ?5)");
   l->bind(1, id).bind(2, volume_id).bind(3, static_cast<std::int64_t>(offset)).bind(4, length).bind(5, codec);
   RECALL_TRY(l->run());
   return id;
@@ -255,7 +273,11 @@ Result<std::int64_t> PointWriter::add_volume(const std::string& volser, const st
   RECALL_W(q, "INSERT INTO volumes(volser, kind, path, created) VALUES (?1, ?2, ?3, strftime('%s','now'))");
   q->bind(1, volser).bind(2, kind).bind(3, path);
   RECALL_TRY(q->run());
-  return db_->last_insert_id();
+  const std::int64_t id = db_->last_insert_id();
+  RECALL_W(vs, "INSERT OR IGNORE INTO volume_sets(volume_id, set_id) VALUES (?1, ?2)");
+  vs->bind(1, id).bind(2, set_id_);
+  RECALL_TRY(vs->run());
+  return id;
 }
 
 Status PointWriter::set_volume_bytes(std::int64_t volume_id, std::uint64_t bytes) {
@@ -265,7 +287,9 @@ Status PointWriter::set_volume_bytes(std::int64_t volume_id, std::uint64_t bytes
 }
 
 Status PointWriter::commit(const std::string& stats_json) {
-  RECALL_W(q, "UPDATE backup_sets SET status = 'complete', ended = strftime('%s','now'), stats = ?1 WHERE id = ?2");
+  RECALL_W(
+      q,
+      "UPDATE backup_sets SET status = 'complete', ended = strftime('%s','now'), stats = ?1 WHERE id = ?2");
   q->bind(1, stats_json).bind(2, set_id_);
   RECALL_TRY(q->run());
   return txn_.commit();

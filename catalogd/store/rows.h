@@ -45,16 +45,25 @@ struct Entry {  // a child in a directory at one point
   VersionRow version;
 };
 
-struct ChunkLocation {
-  Digest sha{};
-  std::uint64_t size = 0;            // plain bytes
-  std::uint64_t content_offset = 0;  // where this chunk starts within the file
+// One stored copy of a chunk: copy 0 in the disk pool, 1 and 2 on tape cartridges.
+struct StoredCopy {
   std::string volser;
   std::string volume_path;
   std::string volume_kind;  // disk | tape
   std::string volume_state;
-  std::uint64_t offset = 0;
-  std::uint32_t length = 0;
+  int copy = 0;
+  std::uint64_t offset = 0;         // of the block's header on the volume
+  std::uint32_t length = 0;         // header + payload bytes
+  std::vector<std::uint64_t> span;  // tape: the further records a block continues in
+
+  bool on_disk() const { return volume_kind == "disk"; }
+};
+
+struct ChunkLocation {
+  Digest sha{};
+  std::uint64_t size = 0;            // plain bytes
+  std::uint64_t content_offset = 0;  // where this chunk starts within the file
+  std::vector<StoredCopy> copies;    // disk copies first, then tape copies by copy number
 };
 
 struct ContentRow {

@@ -113,6 +113,26 @@ CREATE INDEX versions_by_node ON versions(node_id, from_seq);
     R"sql(
 CREATE INDEX versions_by_ino ON versions(ino);
 )sql",
+    // 3: the tape bridge. A chunk has copies: 0 in the disk pool, 1 and 2 on tape cartridges of
+    // copy pools 1 and 2; a tape block cut by a record boundary lists its continuation records in
+    // `span` (little-endian u64s). Volumes say which copy pool they belong to and which backup
+    // sets wrote data onto them.
+    R"sql(
+ALTER TABLE locations ADD COLUMN span BLOB;
+ALTER TABLE volumes ADD COLUMN pool INTEGER NOT NULL DEFAULT 0;
+UPDATE locations SET copy = 0 WHERE volume_id IN (SELECT id FROM volumes WHERE kind = 'disk');
+CREATE INDEX locations_by_volume ON locations(volume_id, offset);
+CREATE TABLE volume_sets(
+  volume_id INTEGER NOT NULL,
+  set_id INTEGER NOT NULL,
+  PRIMARY KEY (volume_id, set_id)) WITHOUT ROWID;
+INSERT OR IGNORE INTO volume_sets
+  SELECT DISTINCT l.volume_id, p.set_id FROM locations l
+  JOIN content_chunks cc ON cc.chunk_id = l.chunk_id
+  JOIN versions v ON v.content_id = cc.content_id
+  JOIN nodes n ON n.id = v.node_id
+  JOIN points p ON p.host_id = n.host_id AND p.seq = v.from_seq;
+)sql",
 };
 
 }  // namespace

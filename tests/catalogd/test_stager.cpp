@@ -1,4 +1,4 @@
-// read_content, stream_content and the Stager against a real disk volume: verified bytes, the
+// ContentSource::read, stream_content and the Stager against a real disk volume: verified bytes, the
 // LRU, one staging for many callers, and cancellation that withdraws only work nobody wants.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -24,7 +24,12 @@ using testing::StoredContent;
 class StagerTest : public testing::VolumeFixture {
  protected:
   std::unique_ptr<Stager> make_stager(std::uint64_t cache_bytes = 64 << 20, std::size_t max_files = 1024) {
-    return std::make_unique<Stager>(stage_dir_, cache_bytes, volumes_, counters_, max_files);
+    return std::make_unique<Stager>(stage_dir_, cache_bytes, source_, counters_, max_files);
+  }
+  static ReadRequest cancel_when(std::function<bool()> f) {
+    ReadRequest rq;
+    rq.cancelled = std::move(f);
+    return rq;
   }
 
   // A cancelled() that blocks on its first call until open_gate(), then answers `cancel_after_gate`.
@@ -46,16 +51,16 @@ class StagerTest : public testing::VolumeFixture {
 
   VolumeCache volumes_;
   StreamCounters counters_;
+  ContentSource source_{volumes_, counters_, nullptr};
 };
 
 TEST_F(StagerTest, ReadContentVerifiesAndHandsOverEveryChunk) {
   StoredContent c = add(testing::random_bytes(300'000, 1));
   std::vector<std::uint8_t> got;
-  auto s =
-      read_content(c.content, c.chunks, volumes_, counters_, [&](std::span<const std::uint8_t> d) -> Status {
-        got.insert(got.end(), d.begin(), d.end());
-        return {};
-      });
+  auto s = source_.read(c.content, c.chunks, {}, [&](std::span<const std::uint8_t> d) -> Status {
+    got.insert(got.end(), d.begin(), d.end());
+    return {};
+  });
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(got, c.bytes);
   EXPECT_EQ(counters_.chunks_read, c.chunks.size());
@@ -64,13 +69,12 @@ TEST_F(StagerTest, ReadContentVerifiesAndHandsOverEveryChunk) {
 TEST_F(StagerTest, ReadContentStopsOnCancelAndOnSinkErrors) {
   StoredContent c = add(testing::random_bytes(300'000, 2));
   int calls = 0;
-  auto s = read_content(
-      c.content, c.chunks, volumes_, counters_, [](std::span<const std::uint8_t>) -> Status { return {}; },
-      [&] { return ++calls > 2; });
+  auto s = source_.read(c.content, c.chunks, cancel_when([&] { return ++calls > 2; }),
+                        [](std::span<const std::uint8_t>) -> Status { return {}; });
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind, ErrorKind::Cancelled);
   EXPECT_EQ(counters_.chunks_read, 2u);
-  s = read_content(c.content, c.chunks, volumes_, counters_, [](std::span<const std::uint8_t>) -> Status {
+  s = source_.read(c.content, c.chunks, {}, [](std::span<const std::uint8_t>) -> Status {
     return Error{ErrorKind::Io, "disk full"};
   });
   ASSERT_FALSE(s.ok());
@@ -80,7 +84,7 @@ TEST_F(StagerTest, ReadContentStopsOnCancelAndOnSinkErrors) {
 TEST_F(StagerTest, StreamContentAnswersCleanlyWhenTheFirstChunkFails) {
   StoredContent c = add(testing::random_bytes(200'000, 3));
   MemoryResponder ok;
-  ASSERT_TRUE(stream_content(ok, c.content, c.chunks, volumes_, counters_).ok());
+  ASSERT_TRUE(stream_content(ok, c.content, c.chunks, source_, {}, counters_).ok());
   EXPECT_EQ(ok.body(), std::string(c.bytes.begin(), c.bytes.end()));
   EXPECT_EQ(ok.content_length(), c.bytes.size());
   EXPECT_EQ(counters_.bytes_served, c.bytes.size());
@@ -88,7 +92,7 @@ TEST_F(StagerTest, StreamContentAnswersCleanlyWhenTheFirstChunkFails) {
   StoredContent first_bad = add(testing::random_bytes(200'000, 4));
   corrupt(first_bad.chunks[0]);
   MemoryResponder early;
-  auto s = stream_content(early, first_bad.content, first_bad.chunks, volumes_, counters_);
+  auto s = stream_content(early, first_bad.content, first_bad.chunks, source_, {}, counters_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind, ErrorKind::Corrupt);
   EXPECT_FALSE(early.responded());  // the route can still answer with an error status
@@ -96,14 +100,14 @@ TEST_F(StagerTest, StreamContentAnswersCleanlyWhenTheFirstChunkFails) {
   StoredContent later_bad = add(testing::random_bytes(200'000, 5));
   corrupt(later_bad.chunks[2]);
   MemoryResponder late;
-  s = stream_content(late, later_bad.content, later_bad.chunks, volumes_, counters_);
+  s = stream_content(late, later_bad.content, later_bad.chunks, source_, {}, counters_);
   ASSERT_FALSE(s.ok());
   EXPECT_TRUE(late.streamed());
   EXPECT_EQ(late.body().size(), 2u * (64 << 10));  // cut off: the client sees a short body
 
   StoredContent empty = add({});
   MemoryResponder none;
-  ASSERT_TRUE(stream_content(none, empty.content, empty.chunks, volumes_, counters_).ok());
+  ASSERT_TRUE(stream_content(none, empty.content, empty.chunks, source_, {}, counters_).ok());
   EXPECT_TRUE(none.streamed());
   EXPECT_EQ(none.content_length(), 0u);
 }
@@ -181,14 +185,14 @@ TEST_F(StagerTest, WrongWholeFileHashIsCorrupt) {
 
 TEST_F(StagerTest, OfflineVolumeIsNamed) {
   StoredContent c = add(testing::random_bytes(100'000, 10));
-  c.chunks[1].volume_kind = "tape";
-  c.chunks[1].volser = "T00042";
+  c.chunks[1].copies[0].volume_kind = "tape";
+  c.chunks[1].copies[0].volser = "T00042";
   auto stager = make_stager();
   auto fd = stager->stage(c.content, c.chunks);
   ASSERT_FALSE(fd.ok());
   EXPECT_EQ(fd.error().kind, ErrorKind::Offline);
   EXPECT_NE(fd.error().message.find("T00042"), std::string::npos) << fd.error().message;
-  EXPECT_FALSE(check_online(c.chunks).ok());
+  EXPECT_FALSE(source_.ready_now(c.chunks).ok());
 }
 
 TEST_F(StagerTest, CacheEvictsTheLeastRecentlyUsed) {
@@ -253,8 +257,8 @@ TEST_F(StagerTest, ConcurrentCallersShareOneStaging) {
   };
   std::vector<std::future<Result<UniqueFd>>> results;
   for (int i = 0; i < 8; ++i)
-    results.push_back(
-        std::async(std::launch::async, [&] { return stager->stage(c.content, c.chunks, slow); }));
+    results.push_back(std::async(std::launch::async,
+                                 [&] { return stager->stage(c.content, c.chunks, cancel_when(slow)); }));
   for (auto& r : results) {
     auto fd = r.get();
     ASSERT_TRUE(fd.ok()) << fd.error().message;
@@ -270,7 +274,8 @@ TEST_F(StagerTest, ACancelledRunnerLeavesTheWorkToThoseStillWaiting) {
   auto stager = make_stager();
   Gate gate;
   gate.cancel_after_gate = true;  // once the gate opens, the first caller has gone away
-  auto first = std::async(std::launch::async, [&] { return stager->stage(c.content, c.chunks, gate.fn()); });
+  auto first = std::async(std::launch::async,
+                          [&] { return stager->stage(c.content, c.chunks, cancel_when(gate.fn())); });
   gate.entered.get_future().wait();  // the first caller is staging, between two chunks
   auto second = std::async(std::launch::async, [&] { return stager->stage(c.content, c.chunks); });
   std::this_thread::sleep_for(200ms);  // the second is waiting for that staging
@@ -289,7 +294,7 @@ TEST_F(StagerTest, WorkNobodyWantsIsWithdrawn) {
   StoredContent c = add(testing::random_bytes(500'000, 80));
   auto stager = make_stager();
   int calls = 0;
-  auto fd = stager->stage(c.content, c.chunks, [&] { return ++calls > 1; });
+  auto fd = stager->stage(c.content, c.chunks, cancel_when([&] { return ++calls > 1; }));
   ASSERT_FALSE(fd.ok());
   EXPECT_EQ(fd.error().kind, ErrorKind::Cancelled);
   EXPECT_EQ(counters_.chunks_read, 1u);
@@ -305,10 +310,11 @@ TEST_F(StagerTest, ACancelledWaiterReturnsWhileTheStagingGoesOn) {
   StoredContent c = add(testing::random_bytes(500'000, 90));
   auto stager = make_stager();
   Gate gate;
-  auto first = std::async(std::launch::async, [&] { return stager->stage(c.content, c.chunks, gate.fn()); });
+  auto first = std::async(std::launch::async,
+                          [&] { return stager->stage(c.content, c.chunks, cancel_when(gate.fn())); });
   gate.entered.get_future().wait();
   auto started = std::chrono::steady_clock::now();
-  auto waiter = stager->stage(c.content, c.chunks, [] { return true; });
+  auto waiter = stager->stage(c.content, c.chunks, cancel_when([] { return true; }));
   ASSERT_FALSE(waiter.ok());
   EXPECT_EQ(waiter.error().kind, ErrorKind::Cancelled);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
@@ -323,7 +329,8 @@ TEST_F(StagerTest, AFailedStagingFailsEveryWaiter) {
   corrupt(c.chunks[4]);
   auto stager = make_stager();
   Gate gate;
-  auto first = std::async(std::launch::async, [&] { return stager->stage(c.content, c.chunks, gate.fn()); });
+  auto first = std::async(std::launch::async,
+                          [&] { return stager->stage(c.content, c.chunks, cancel_when(gate.fn())); });
   gate.entered.get_future().wait();
   auto second = std::async(std::launch::async, [&] { return stager->stage(c.content, c.chunks); });
   std::this_thread::sleep_for(200ms);

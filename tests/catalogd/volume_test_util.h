@@ -74,7 +74,10 @@ class VolumeFixture : public ::testing::Test {
       EXPECT_TRUE(ref.ok()) << ref.error().message;
       if (!ref.ok()) break;
       s.chunks.push_back(
-          {d, p.size(), off, kVolser, volume_path_, "disk", "online", ref->offset, ref->length});
+          {d,
+           p.size(),
+           off,
+           {store::StoredCopy{kVolser, volume_path_, "disk", "online", 0, ref->offset, ref->length, {}}}});
     }
     auto synced = writer_->sync();
     EXPECT_TRUE(synced.ok()) << synced.error().message;
@@ -87,7 +90,7 @@ class VolumeFixture : public ::testing::Test {
     int fd = ::open(volume_path_.c_str(), O_RDWR | O_CLOEXEC);
     ASSERT_GE(fd, 0);
     std::uint8_t b = 0;
-    off_t at = static_cast<off_t>(c.offset + tape::kHeaderSize + 7);
+    off_t at = static_cast<off_t>(c.copies.at(0).offset + tape::kHeaderSize + 7);
     ASSERT_EQ(::pread(fd, &b, 1, at), 1);
     b ^= 0x5a;
     ASSERT_EQ(::pwrite(fd, &b, 1, at), 1);

@@ -69,10 +69,13 @@ void write_file(const std::string& path, const std::string& data, mode_t mode = 
 
 void set_mtime(const std::string& path, std::int64_t sec, long nsec) {
   struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), ts, AT_SYMLINK_NOFOLLOW), 0) << path << ": " << std::strerror(errno);
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), ts, AT_SYMLINK_NOFOLLOW), 0)
+      << path << ": " << std::strerror(errno);
 }
 
-std::int64_t ns(const struct timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
+std::int64_t ns(const struct timespec& t) {
+  return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
 
 std::set<std::string> names_of(const std::vector<Entry>& es) {
   std::set<std::string> out;
@@ -146,7 +149,8 @@ class DirImportTest : public ::testing::Test {
     write_file(src_ + "/nested/deeper/file.txt", "deep file\n", 0600);
     write_file(src_ + "/nested/other.txt", "other file\n", 0444);
     write_file(src_ + "/xattr.txt", "has an xattr\n", 0644);
-    if (::setxattr((src_ + "/xattr.txt").c_str(), "user.test", kXattrValue.data(), kXattrValue.size(), 0) != 0) {
+    if (::setxattr((src_ + "/xattr.txt").c_str(), "user.test", kXattrValue.data(), kXattrValue.size(), 0) !=
+        0) {
       if (errno == ENOTSUP || errno == EOPNOTSUPP)
         FAIL() << "/tmp lacks xattr support (setxattr user.test: ENOTSUP); the importer test needs it";
       FAIL() << "setxattr: " << std::strerror(errno);
@@ -366,12 +370,15 @@ TEST_F(DirImportTest, FirstImportRecordsTheTree) {
     SCOPED_TRACE("chunk at content offset " + std::to_string(l.content_offset));
     EXPECT_EQ(l.content_offset, sum);
     sum += l.size;
-    EXPECT_EQ(l.volume_kind, "disk");
-    EXPECT_EQ(l.volume_state, "online");
-    EXPECT_EQ(fs::path(l.volume_path).parent_path(), fs::path(pool_));
-    auto vr = tape::VolumeReader::open(l.volume_path, l.volser);
+    ASSERT_EQ(l.copies.size(), 1u);
+    const auto& copy = l.copies[0];
+    EXPECT_EQ(copy.volume_kind, "disk");
+    EXPECT_EQ(copy.volume_state, "online");
+    EXPECT_EQ(copy.copy, 0);
+    EXPECT_EQ(fs::path(copy.volume_path).parent_path(), fs::path(pool_));
+    auto vr = tape::VolumeReader::open(copy.volume_path, copy.volser);
     ASSERT_TRUE(vr.ok()) << vr.error().message;
-    auto bytes = vr->read_chunk(l.offset, l.length, l.sha);
+    auto bytes = vr->read_chunk(copy.offset, copy.length, l.sha);
     ASSERT_TRUE(bytes.ok()) << bytes.error().message;
     ASSERT_EQ(bytes->size(), l.size);
     ASSERT_LE(l.content_offset + l.size, big_.size());

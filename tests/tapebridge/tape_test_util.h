@@ -160,7 +160,7 @@ struct TapeRig {
     ASSERT_TRUE(sim->write(0, records).ok());
     ASSERT_TRUE(sim->flush(0).ok());
     for (auto& p : il.take_placed()) chunks[p.tag].copies.push_back({volser, copy, p.ref});
-    ASSERT_TRUE(library->note_written(volser, il.next_record(), false).ok());
+    ASSERT_TRUE(library->note_written(volser, copy, il.next_record(), false).ok());
     ASSERT_TRUE(sim->unload(0).ok());
   }
 };

@@ -25,7 +25,7 @@ TEST(Library, NewLibraryLabelsItsCartridgesAndSurvivesRestart) {
     EXPECT_EQ(c.place, Place::Slot);
     EXPECT_TRUE(std::filesystem::exists(rig.sim->cartridge_path(c.volser)));
   }
-  ASSERT_TRUE(rig.library->note_written("R00002", 40, false).ok());
+  ASSERT_TRUE(rig.library->note_written("R00002", 1, 40, false).ok());
   ASSERT_TRUE(rig.library->note_mounted("R00002", 1).ok());
   ASSERT_TRUE(rig.library->check_out("R00003", "vault").ok());
   // A second open reads the state back; the mounted cartridge is back in its slot.
@@ -77,14 +77,14 @@ TEST(Library, WritersFillOneCartridgePerPoolBeforeTakingScratch) {
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(*first, "R00001");
   ASSERT_TRUE(rig.library->reconcile("R00001", 1, 1).ok());  // joins pool 1
-  ASSERT_TRUE(rig.library->note_written("R00001", 10, false).ok());
+  ASSERT_TRUE(rig.library->note_written("R00001", 1, 10, false).ok());
   EXPECT_EQ(*rig.library->writable(1, {}), "R00001");
   // Pool 2 never shares a cartridge with pool 1.
   auto second = rig.library->writable(2, {});
   ASSERT_TRUE(second.ok());
   EXPECT_NE(*second, "R00001");
   EXPECT_EQ(*rig.library->writable(1, {"R00001"}), *second);  // avoided: a scratch one
-  ASSERT_TRUE(rig.library->note_written("R00001", 99, true).ok());
+  ASSERT_TRUE(rig.library->note_written("R00001", 1, 99, true).ok());
   EXPECT_EQ(rig.library->find("R00001")->state, CartridgeState::Full);
   EXPECT_NE(*rig.library->writable(1, {}), "R00001");
   ASSERT_TRUE(rig.library->set_read_only("R00002", "worn").ok());
@@ -108,7 +108,7 @@ TEST(Library, OperatorRequestsAreRaisedOnceAndEndWithTheCheckIn) {
 }
 
 TEST(SimBackend, DrivesHoldOneCartridgeEachAndWriteLikeTape) {
-  TapeRig rig(2, 2);
+  TapeRig rig(2, 2, 6);  // cartridges of 6 records
   SimBackend& sim = *rig.sim;
   ASSERT_TRUE(sim.load(0, "R00001").ok());
   EXPECT_EQ(sim.load(1, "R00001").error().kind, ErrorKind::Conflict);
@@ -134,8 +134,10 @@ TEST(SimBackend, DrivesHoldOneCartridgeEachAndWriteLikeTape) {
   ASSERT_TRUE(sim.write(0, std::span<const std::uint8_t>(recs.data() + kRecordSize, kRecordSize)).ok());
   ASSERT_TRUE(sim.locate(0, 3).ok());
   EXPECT_FALSE(sim.read(0, 1).ok());
-  // End of medium: the rig's cartridges hold 256 records.
-  ASSERT_TRUE(sim.locate(0, 256).ok());
+  // No locating past the end of data (record 3 is gone), and no writing past the end of medium.
+  EXPECT_EQ(sim.locate(0, 5).error().kind, ErrorKind::Corrupt);
+  ASSERT_TRUE(sim.locate(0, 3).ok());
+  ASSERT_TRUE(sim.write(0, recs).ok());  // records 3, 4, 5: the cartridge is full
   EXPECT_EQ(sim.write(0, std::span<const std::uint8_t>(recs.data(), kRecordSize)).error().kind,
             ErrorKind::Conflict);
   ASSERT_TRUE(sim.unload(0).ok());

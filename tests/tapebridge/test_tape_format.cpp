@@ -85,7 +85,7 @@ TEST(TapeBlockRef, ChecksSpanAgainstLength) {
   auto back = decode_span(blob);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, (std::vector<std::uint64_t>{5, 9, 1ull << 40}));
-  EXPECT_FALSE(decode_span(std::vector<std::uint8_t>(7)).ok());
+  EXPECT_FALSE(decode_span(std::vector<std::uint8_t>(7)).ok());  // not whole numbers
 }
 
 // Streams interleave record by record; every record holds one stream's bytes; every block reads
