@@ -1,5 +1,6 @@
 // recall: the command-line client of recalld. Wires the verbs; the logic lives in them.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "cli/context.h"
 #include "cli/verbs.h"
@@ -25,6 +26,16 @@ int main(int argc, char** argv) {
     for (auto* subsub : sub->get_subcommands([](CLI::App*) { return true; }))
       subsub->add_flag("--json", ctx.json, "print one JSON document for scripts");
   }
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, like every other error of recall, and the exit code of invalid input.
+    std::fprintf(stderr, "recall: %s (see recall --help, or recall VERB --help)\n", e.what());
+    return 2;
+  }
   return action ? action() : 0;
 }

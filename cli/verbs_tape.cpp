@@ -141,7 +141,7 @@ void add_tape_verbs(CLI::App& app, Context& ctx, Action& action) {
   static int copies = 1;
 
   auto* vols = app.add_subcommand("volumes", "List the tape cartridges and disk volumes (admins)");
-  vols->callback([&] {
+  vols->callback([&, vols] {
     if (!vols->get_subcommands().empty()) return;
     action = [&]() -> int {
       auto r = ctx.api().get("/v1/volumes");
@@ -196,6 +196,7 @@ void add_tape_verbs(CLI::App& app, Context& ctx, Action& action) {
   static std::uint64_t pool_capacity_mb = 0;
   static bool all = false, keep_disk = false;
   static std::size_t streams = 4;
+  static std::uint64_t commit_mb = 256;
   auto* mig =
       app.add_subcommand("migrate", "Move disk volumes to tape (admins): copy, then evict from the pool");
   mig->add_option("VOLSER", volsers, "disk volumes to migrate");
@@ -213,13 +214,15 @@ void add_tape_verbs(CLI::App& app, Context& ctx, Action& action) {
   mig->add_flag("--keep-disk", keep_disk, "copy to tape but keep the disk volumes (evict later)");
   mig->add_option("--streams", streams, "disk volumes written to one drive at once, interleaved")
       ->capture_default_str();
+  mig->add_option("--commit-mb", commit_mb, "commit to the catalog after this many MiB (what a crash may redo)")
+      ->capture_default_str();
   mig->callback([&] {
     action = [&]() -> int {
       nlohmann::json body = {{"volumes", volsers},
                              {"all", all},
                              {"copies", copies},
                              {"keep_disk", keep_disk},
-                             {"streams", streams}};
+                             {"streams", streams}, {"commit_mb", commit_mb}};
       if (!older_than.empty()) {
         auto age = parse_duration(older_than);
         if (age.ok()) {

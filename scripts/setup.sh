@@ -11,7 +11,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
   libacl1-dev libattr1-dev acl attr
   libfuse3-dev fuse3
-  util-linux passwd procps psmisc python3
+  util-linux passwd procps psmisc python3 curl
 )
 
 need_root() {

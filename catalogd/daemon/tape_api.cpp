@@ -369,6 +369,7 @@ bool Api::handle_tape(const std::string& path, const Query& q, const HttpServer:
       o.copies = body->value("copies", 1);
       o.keep_disk = body->value("keep_disk", false);
       o.streams = body->value("streams", std::size_t{4});
+      o.commit_bytes = std::max<std::uint64_t>(1, body->value("commit_mb", std::uint64_t{256})) << 20;
     } catch (const nlohmann::json::exception& e) {
       return fail(make_error(ErrorKind::Invalid, std::string("bad migration request: ") + e.what()));
     }

@@ -225,8 +225,9 @@ def diff_listings(expected, actual, limit=6):
 class Daemon:
     """A recalld on HOME, its stderr in LOGDIR/recalld-N.log."""
 
-    def __init__(self, home, logdir):
+    def __init__(self, home, logdir, args=()):
         self.home, self.logdir = home, logdir
+        self.args = list(args)  # more recalld options (the tape tests set the library's)
         self.sock = os.path.join(home, "recalld.sock")
         self.proc = None
         self.starts = 0
@@ -236,7 +237,7 @@ class Daemon:
         self.log_path = os.path.join(self.logdir, f"recalld-{self.starts}.log")
         log = open(self.log_path, "wb")
         try:
-            self.proc = subprocess.Popen([RECALLD, "--home", self.home], stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen([RECALLD, "--home", self.home, *self.args], stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=log, env=clean_env())
         finally:
             log.close()
@@ -284,6 +285,7 @@ class E2EBase(unittest.TestCase):
     fixture_error = None
     base = None
     daemon = None
+    daemon_args = ()  # more recalld options for this class's daemon
 
     @classmethod
     def setUpClass(cls):
@@ -294,7 +296,7 @@ class E2EBase(unittest.TestCase):
         os.chmod(cls.base, 0o755)
         cls.home = os.path.join(cls.base, "home")
         try:
-            cls.daemon = Daemon(cls.home, cls.base)
+            cls.daemon = Daemon(cls.home, cls.base, cls.daemon_args)
             cls.daemon.start()
             cls.sock = cls.daemon.sock
             cls.prepare()
