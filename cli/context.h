@@ -19,7 +19,8 @@ struct Context {
 };
 
 // "/v1/ls?host=a&path=%2Fx": every value percent-encoded.
-std::string target(const std::string& path, std::initializer_list<std::pair<const char*, std::string>> params);
+std::string target(const std::string& path,
+                   std::initializer_list<std::pair<const char*, std::string>> params);
 
 std::string default_socket();
 

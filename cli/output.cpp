@@ -13,14 +13,22 @@ namespace recall::cli {
 
 int exit_code(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::Invalid: return 2;
-    case ErrorKind::NotFound: return 3;
-    case ErrorKind::Denied: return 4;
-    case ErrorKind::Offline: return 5;
-    case ErrorKind::Conflict: return 6;
-    case ErrorKind::Corrupt: return 7;
-    case ErrorKind::Cancelled: return 130;
-    default: return 1;
+    case ErrorKind::Invalid:
+      return 2;
+    case ErrorKind::NotFound:
+      return 3;
+    case ErrorKind::Denied:
+      return 4;
+    case ErrorKind::Offline:
+      return 5;
+    case ErrorKind::Conflict:
+      return 6;
+    case ErrorKind::Corrupt:
+      return 7;
+    case ErrorKind::Cancelled:
+      return 130;
+    default:
+      return 1;
   }
 }
 
@@ -44,8 +52,13 @@ std::string human_size(std::uint64_t b) {
 
 std::string mode_string(const nlohmann::json& e) {
   std::string t = e.value("type", "file");
-  char c = t == "dir" ? 'd' : t == "symlink" ? 'l' : t == "chardev" ? 'c' : t == "blockdev" ? 'b'
-         : t == "fifo" ? 'p' : t == "socket" ? 's' : '-';
+  char c = t == "dir"        ? 'd'
+           : t == "symlink"  ? 'l'
+           : t == "chardev"  ? 'c'
+           : t == "blockdev" ? 'b'
+           : t == "fifo"     ? 'p'
+           : t == "socket"   ? 's'
+                             : '-';
   if (!e.contains("mode")) return std::string(1, c) + "?????????";
   unsigned m = e["mode"].get<unsigned>();
   std::string s(1, c);
@@ -76,7 +89,8 @@ Progress::Progress() : enabled_(isatty(STDERR_FILENO) && !std::getenv("CI")) {}
 void Progress::update(const std::string& line, bool force) {
   if (!enabled_) return;
   long long now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now().time_since_epoch()).count();
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count();
   if (!force && now - last_ms_ < 100) return;
   last_ms_ = now;
   std::string out = "\r" + line;

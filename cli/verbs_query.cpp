@@ -40,8 +40,9 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
       if (ctx.json) return print_json(*r), 0;
       std::printf("%-24s %6s  %-20s  %-20s\n", "HOST", "POINTS", "FIRST", "LATEST");
       for (const auto& h : (*r)["hosts"])
-        std::printf("%-24s %6lld  %-20s  %-20s\n", h["name"].get<std::string>().c_str(), h["points"].get<long long>(),
-                    h["first"].get<std::string>().c_str(), h["latest"].get<std::string>().c_str());
+        std::printf("%-24s %6lld  %-20s  %-20s\n", h["name"].get<std::string>().c_str(),
+                    h["points"].get<long long>(), h["first"].get<std::string>().c_str(),
+                    h["latest"].get<std::string>().c_str());
       return 0;
     };
   });
@@ -57,15 +58,16 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
       if (ctx.json) return print_json(*r), 0;
       std::printf("%-22s %-12s %s\n", "POINT", "KIND", "IMPORTER");
       for (const auto& p : (*r)["points"])
-        std::printf("%-22s %-12s %s\n", p["at"].get<std::string>().c_str(), p["kind"].get<std::string>().c_str(),
-                    p["importer"].get<std::string>().c_str());
+        std::printf("%-22s %-12s %s\n", p["at"].get<std::string>().c_str(),
+                    p["kind"].get<std::string>().c_str(), p["importer"].get<std::string>().c_str());
       return 0;
     };
   });
 
   auto* ls = app.add_subcommand("ls", "List a directory as it was at a point in time");
   ls->add_option("--host", host, "host name")->required();
-  ls->add_option("--at", at, "ISO 8601 time or 'latest': the newest point at or before it")->capture_default_str();
+  ls->add_option("--at", at, "ISO 8601 time or 'latest': the newest point at or before it")
+      ->capture_default_str();
   ls->add_option("PATH", path, "absolute path on the host")->capture_default_str();
   ls->callback([&] {
     action = [&]() -> int {
@@ -78,15 +80,19 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
   });
 
   auto* search = app.add_subcommand("search", "Find files by name (any part of it, or a glob like '*.odt')");
-  search->add_option("QUERY", query, "text to find in file names; 'dir/name' also matches the path")->required();
+  search->add_option("QUERY", query, "text to find in file names; 'dir/name' also matches the path")
+      ->required();
   search->add_option("--host", host, "only this host");
   search->add_option("--type", type, "only this type: file, dir, symlink");
   search->add_option("--limit", limit, "results per page")->capture_default_str();
   search->add_option("--offset", offset, "skip this many results (paging)")->capture_default_str();
   search->callback([&] {
     action = [&]() -> int {
-      auto r = ctx.api().get(target("/v1/search", {{"q", query}, {"host", host}, {"type", type},
-                                                   {"limit", std::to_string(limit)}, {"offset", std::to_string(offset)}}));
+      auto r = ctx.api().get(target("/v1/search", {{"q", query},
+                                                   {"host", host},
+                                                   {"type", type},
+                                                   {"limit", std::to_string(limit)},
+                                                   {"offset", std::to_string(offset)}}));
       if (!r.ok()) return report(r.error());
       if (ctx.json) return print_json(*r), 0;
       const auto& res = (*r)["results"];
@@ -109,7 +115,8 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
       auto r = ctx.api().get(target("/v1/versions", {{"host", host}, {"path", path}}));
       if (!r.ok()) return report(r.error());
       if (ctx.json) return print_json(*r), 0;
-      std::printf("%-20s  %-20s  %10s  %-16s  %-12s\n", "FIRST SEEN", "LAST SEEN", "SIZE", "MODIFIED", "SHA-256");
+      std::printf("%-20s  %-20s  %10s  %-16s  %-12s\n", "FIRST SEEN", "LAST SEEN", "SIZE", "MODIFIED",
+                  "SHA-256");
       for (const auto& v : (*r)["versions"])
         std::printf("%-20s  %-20s  %10s  %-16s  %-12s%s\n", v["first_seen"].get<std::string>().c_str(),
                     v["current"].get<bool>() ? "(current)" : v["last_seen"].get<std::string>().c_str(),
@@ -130,16 +137,17 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
                   (*r)["home"].get<std::string>().c_str(), (*r)["started"].get<std::string>().c_str());
       std::printf("you: %s (uid %u)%s\n", (*r)["you"]["user"].get<std::string>().c_str(),
                   (*r)["you"]["uid"].get<unsigned>(), (*r)["you"]["admin"].get<bool>() ? ", admin" : "");
-      std::printf("catalog: %lld hosts, %lld points, %lld versions of %lld paths\n", c["hosts"].get<long long>(),
-                  c["points"].get<long long>(), c["versions"].get<long long>(), c["paths"].get<long long>());
+      std::printf("catalog: %lld hosts, %lld points, %lld versions of %lld paths\n",
+                  c["hosts"].get<long long>(), c["points"].get<long long>(), c["versions"].get<long long>(),
+                  c["paths"].get<long long>());
       std::printf("data: %s in %lld files, %s unique, %s stored in %lld volumes\n",
                   human_size(c["content_bytes"].get<std::uint64_t>()).c_str(), c["contents"].get<long long>(),
                   human_size(c["chunk_bytes"].get<std::uint64_t>()).c_str(),
                   human_size(c["stored_bytes"].get<std::uint64_t>()).c_str(), c["volumes"].get<long long>());
       for (const auto& j : (*r)["jobs"])
-        std::printf("job %llu: %s %s %s — %s\n", j["id"].get<unsigned long long>(), j["kind"].get<std::string>().c_str(),
-                    j["host"].get<std::string>().c_str(), j["source"].get<std::string>().c_str(),
-                    j["state"].get<std::string>().c_str());
+        std::printf("job %llu: %s %s %s — %s\n", j["id"].get<unsigned long long>(),
+                    j["kind"].get<std::string>().c_str(), j["host"].get<std::string>().c_str(),
+                    j["source"].get<std::string>().c_str(), j["state"].get<std::string>().c_str());
       for (const auto& s : (*r)["recent_sets"])
         std::printf("set: %-12s %-10s %-12s %s %s\n", s["host"].get<std::string>().c_str(),
                     s["status"].get<std::string>().c_str(), s["kind"].get<std::string>().c_str(),

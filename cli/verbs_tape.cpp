@@ -214,15 +214,13 @@ void add_tape_verbs(CLI::App& app, Context& ctx, Action& action) {
   mig->add_flag("--keep-disk", keep_disk, "copy to tape but keep the disk volumes (evict later)");
   mig->add_option("--streams", streams, "disk volumes written to one drive at once, interleaved")
       ->capture_default_str();
-  mig->add_option("--commit-mb", commit_mb, "commit to the catalog after this many MiB (what a crash may redo)")
+  mig->add_option("--commit-mb", commit_mb,
+                  "commit to the catalog after this many MiB (what a crash may redo)")
       ->capture_default_str();
   mig->callback([&] {
     action = [&]() -> int {
-      nlohmann::json body = {{"volumes", volsers},
-                             {"all", all},
-                             {"copies", copies},
-                             {"keep_disk", keep_disk},
-                             {"streams", streams}, {"commit_mb", commit_mb}};
+      nlohmann::json body = {{"volumes", volsers},     {"all", all},         {"copies", copies},
+                             {"keep_disk", keep_disk}, {"streams", streams}, {"commit_mb", commit_mb}};
       if (!older_than.empty()) {
         auto age = parse_duration(older_than);
         if (age.ok()) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: installs what is missing, builds, starts recalld on
 # /var/lib/recall and imports a real file tree (a copy of /usr/share/doc) as host "demo" at
-# three points with edits, renames and deletions in between, and mounts every point with
-# recall-fs at /restore (RECALL_MOUNT) for all users. Then try the tour in README.md.
+# three points with edits, renames and deletions in between, migrates the first point's disk
+# volume to the simulated tape library (two copies), and mounts every point with recall-fs at
+# /restore (RECALL_MOUNT) for all users. Then try the tour in README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/scripts/setup.sh"
@@ -43,6 +44,9 @@ if ! "$bin/cli/recall" points --host demo >/dev/null 2>&1; then
   "$bin/cli/recall" import dir --host demo --at "$(date -u -d @$((now - 3600)) +%FT%TZ)" "$tree"
   echo "budget 2026: final" > "$tree/budget-2026.txt"
   "$bin/cli/recall" import dir --host demo --at "$(date -u -d @"$now" +%FT%TZ)" "$tree"
+  # The first point's data goes to tape: files unchanged since then now read from cartridges.
+  first_volume=$("$bin/cli/recall" volumes --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["disk"][0]["volser"])')
+  "$bin/cli/recall" migrate "$first_volume" --copies 2
 else
   "$bin/cli/recall" import dir --host demo "$tree"
 fi
@@ -55,10 +59,12 @@ echo "recalld is running on $sock (log: $home/recalld.log); every point is mount
 echo "  ls -l $mnt/demo/latest$tree | head"
 echo "  ls -l $mnt/@search/budget"
 echo "  ls -l $mnt/@versions/demo$tree/budget-2026.txt/"
+echo "  getfattr -n user.recall.location $mnt/demo/latest$tree/git/copyright   # on tape"
 echo "  diff -r $mnt/demo/\$(ls $mnt/demo | head -1)$tree $tree | head"
 echo "  export PATH=$bin/cli:\$PATH"
 [ "$sock" = /var/lib/recall/recalld.sock ] || echo "  export RECALL_SOCKET=$sock"
 echo "  recall search budget"
 echo "  recall versions --host demo $tree/budget-2026.txt"
 echo "  recall ls --host demo $tree"
+echo "  recall volumes; recall queue"
 echo "  recall restore --host demo --at \"\$(recall points --host demo --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"points\"][0][\"at\"])')\" $tree/git /tmp/restored"

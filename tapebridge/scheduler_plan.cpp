@@ -332,6 +332,7 @@ StageEstimate StagingScheduler::estimate(const std::vector<WantedChunk>& chunks)
     est.bytes += c.size;
   }
   double total = 0, longest_without_unmount = 0, max_unmount = 0;
+  std::vector<std::pair<double, double>> passes;  // (mount + pass + unmount, unmount) per cartridge
   for (auto& [volser, blocks] : by_cart) {
     std::sort(blocks.begin(), blocks.end());
     std::uint64_t end = 0;
@@ -342,6 +343,7 @@ StageEstimate StagingScheduler::estimate(const std::vector<WantedChunk>& chunks)
     total += k.pass_model_s;
     longest_without_unmount = std::max(longest_without_unmount, k.pass_model_s - unmount);
     max_unmount = std::max(max_unmount, unmount);
+    passes.push_back({k.pass_model_s, unmount});
     est.cartridges.push_back(k);
   }
   // A drive's last cartridge need not be unmounted before the last byte is in: hence the unmount
@@ -349,6 +351,21 @@ StageEstimate StagingScheduler::estimate(const std::vector<WantedChunk>& chunks)
   if (!est.cartridges.empty() && est.drives > 0)
     est.lower_bound_model_s =
         std::max(longest_without_unmount, total / static_cast<double>(est.drives) - max_unmount);
+  // With two drives and not too many cartridges, the best split of whole passes over the drives
+  // is found by trying every split: the exact bound, not just the average.
+  if (est.drives == 2 && passes.size() >= 2 && passes.size() <= 20) {
+    auto drive_time = [&](std::uint32_t mask, bool in) {
+      double t = 0, last = 0;  // the drive ends with its largest unmount left out
+      for (std::size_t i = 0; i < passes.size(); ++i)
+        if (((mask >> i) & 1) == in) t += passes[i].first, last = std::max(last, passes[i].second);
+      return t - last;
+    };
+    double best = 1e300;
+    for (std::uint32_t mask = 0; mask < (1u << (passes.size() - 1));
+         ++mask)  // the last one always on drive 1
+      best = std::min(best, std::max(drive_time(mask, true), drive_time(mask, false)));
+    est.lower_bound_model_s = std::max(est.lower_bound_model_s, best);
+  }
   est.lower_bound_s = backend_.clock().to_real(est.lower_bound_model_s);
   return est;
 }

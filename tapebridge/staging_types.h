@@ -100,7 +100,8 @@ struct StageEstimate {
   std::uint64_t bytes = 0;
   std::size_t drives = 0;
   // Each needed cartridge mounted once and read in one forward pass, the passes shared out over
-  // the drives as evenly as they can be: no schedule can do better.
+  // the drives as evenly as whole passes allow (the best split, found exactly for two drives),
+  // each drive's last unmount left out: no schedule can do better.
   double lower_bound_model_s = 0;
   double lower_bound_s = 0;     // in real seconds
   bool needs_operator = false;  // some chunk has no copy in the library

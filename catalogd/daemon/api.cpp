@@ -28,6 +28,12 @@ Api::Api(DaemonPaths paths, ApiConfig config, std::unique_ptr<TapeService> tape)
       tape_(std::move(tape)),
       started_(now_utc()) {
   jobs_.set_tape(tape_.get(), &volumes_);
+  source_.set_relocate(
+      [catalog = paths_.catalog](const Digest& sha) -> Result<std::vector<store::StoredCopy>> {
+        auto rd = thread_reader(catalog);
+        if (!rd.ok()) return rd.error();
+        return (*rd)->chunk_copies(sha);
+      });
 }
 
 // Jobs and detached stagings go before the tape bridge they use.

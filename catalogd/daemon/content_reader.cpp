@@ -167,13 +167,18 @@ Status ContentSource::read(const store::ContentRow& content, const std::vector<s
       if (++next_tape == w.first + w.count) w.ticket = {};  // done with it: pins released
     } else {
       data = read_disk(c);
-      if (!data.ok() && has_tape_copy(c) && data.error().kind != ErrorKind::Cancelled) {
-        counters_.disk_fallbacks++;
-        auto staged = stage_one(c, rq);
-        if (!staged.ok())
-          return make_error(staged.error().kind,
-                            data.error().message + "; from tape: " + staged.error().message);
-        data = std::move(staged);
+      if (!data.ok() && data.error().kind != ErrorKind::Cancelled) {
+        store::ChunkLocation now = c;  // the catalog's copies as of now, if it can say
+        if (relocate_)
+          if (auto fresh = relocate_(c.sha); fresh.ok()) now.copies = std::move(*fresh);
+        if (has_tape_copy(now)) {
+          counters_.disk_fallbacks++;
+          auto staged = stage_one(now, rq);
+          if (!staged.ok())
+            return make_error(staged.error().kind,
+                              data.error().message + "; from tape: " + staged.error().message);
+          data = std::move(staged);
+        }
       }
     }
     if (!data.ok()) return data.error();

@@ -81,6 +81,10 @@ class ContentSource {
   Status ready_now(const std::vector<store::ChunkLocation>& chunks) const;
 
   TapeService* tape() const { return tape_; }
+  // Where the catalog says a chunk is now: asked when a disk copy cannot be read, since a
+  // migration may have moved it to tape (and evicted the disk volume) while a long read was on.
+  using Relocate = std::function<Result<std::vector<store::StoredCopy>>(const Digest&)>;
+  void set_relocate(Relocate relocate) { relocate_ = std::move(relocate); }
   // Bytes of tape chunks asked for in one staging request (a quarter of the staging cache, at most
   // 256 MiB), so a file larger than the cache still streams through it.
   std::uint64_t window_bytes() const;
@@ -92,6 +96,7 @@ class ContentSource {
   VolumeCache& volumes_;
   StreamCounters& counters_;
   TapeService* tape_;
+  Relocate relocate_;
 };
 
 }  // namespace recall::daemon

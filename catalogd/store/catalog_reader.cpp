@@ -287,6 +287,47 @@ Result<ContentRow> CatalogReader::content(std::int64_t content_id) {
   return c;
 }
 
+namespace {
+
+// Columns vol.volser, vol.path, vol.kind, vol.state, l.copy, l.offset, l.length, l.span from `first`.
+Result<StoredCopy> read_copy(const Stmt& q, int first) {
+  StoredCopy c;
+  c.volser = q.text(first);
+  c.volume_path = q.text(first + 1);
+  c.volume_kind = q.text(first + 2);
+  c.volume_state = q.text(first + 3);
+  c.copy = static_cast<int>(q.i64(first + 4));
+  c.offset = static_cast<std::uint64_t>(q.i64(first + 5));
+  c.length = static_cast<std::uint32_t>(q.i64(first + 6));
+  if (!q.is_null(first + 7)) {
+    auto span = decode_u64_blob(q.blob(first + 7));
+    if (!span.ok()) return span.error();
+    c.span = std::move(*span);
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<std::vector<StoredCopy>> CatalogReader::chunk_copies(const Digest& sha) {
+  RECALL_Q(
+      q,
+      "SELECT vol.volser, vol.path, vol.kind, vol.state, l.copy, l.offset, l.length, l.span FROM chunks c "
+      "JOIN locations l ON l.chunk_id = c.id JOIN volumes vol ON vol.id = l.volume_id "
+      "WHERE c.sha256 = ?1 ORDER BY vol.kind = 'disk' DESC, l.copy, vol.volser");
+  q->bind_blob(1, {sha.data(), sha.size()});
+  std::vector<StoredCopy> out;
+  for (;;) {
+    auto r = q->step();
+    if (!r.ok()) return r.error();
+    if (!*r) break;
+    auto c = read_copy(*q, 0);
+    if (!c.ok()) return c.error();
+    out.push_back(std::move(*c));
+  }
+  return out;
+}
+
 Result<std::vector<ChunkLocation>> CatalogReader::chunk_locations(std::int64_t content_id) {
   // Every copy of each chunk, disk first, then tape by copy number: readers try them in order.
   RECALL_Q(q,
@@ -312,20 +353,9 @@ Result<std::vector<ChunkLocation>> CatalogReader::chunk_locations(std::int64_t c
       off += l.size;
       out.push_back(std::move(l));
     }
-    StoredCopy c;
-    c.volser = q->text(3);
-    c.volume_path = q->text(4);
-    c.volume_kind = q->text(5);
-    c.volume_state = q->text(6);
-    c.copy = static_cast<int>(q->i64(7));
-    c.offset = static_cast<std::uint64_t>(q->i64(8));
-    c.length = static_cast<std::uint32_t>(q->i64(9));
-    if (!q->is_null(10)) {
-      auto span = decode_u64_blob(q->blob(10));
-      if (!span.ok()) return span.error();
-      c.span = std::move(*span);
-    }
-    out.back().copies.push_back(std::move(c));
+    auto c = read_copy(*q, 3);
+    if (!c.ok()) return c.error();
+    out.back().copies.push_back(std::move(*c));
   }
   return out;
 }

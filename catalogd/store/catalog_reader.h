@@ -47,6 +47,8 @@ class CatalogReader {
 
   Result<ContentRow> content(std::int64_t content_id);
   Result<std::vector<ChunkLocation>> chunk_locations(std::int64_t content_id);
+  // Every copy of one chunk as the catalog has them now, disk first, then tape by copy number.
+  Result<std::vector<StoredCopy>> chunk_copies(const Digest& sha);
 
   Result<std::vector<BackupSetRow>> backup_sets(int limit);
   struct Totals {

@@ -40,8 +40,8 @@ class PointWriter {
   Result<std::optional<VersionRow>> open_version(std::int64_t node_id);
   // A regular file of the previous point (still open, or closed by this import) with this
   // inode, size, mtime and ctime: the same file under another path.
-  Result<std::optional<VersionRow>> moved_version(std::uint64_t ino, std::uint64_t size, std::int64_t mtime_ns,
-                                                  std::int64_t ctime_ns);
+  Result<std::optional<VersionRow>> moved_version(std::uint64_t ino, std::uint64_t size,
+                                                  std::int64_t mtime_ns, std::int64_t ctime_ns);
   // Ends a version's validity at the previous point (the path changed or was deleted).
   Status close_version(std::int64_t version_id);
   // Ends every open version below a directory node (a directory was deleted).
@@ -49,11 +49,13 @@ class PointWriter {
   Result<std::int64_t> add_version(std::int64_t node_id, const FileMeta& meta, std::int64_t content_id);
 
   Result<std::optional<std::int64_t>> find_content(const Digest& sha);
-  Result<std::int64_t> add_content(const Digest& sha, std::uint64_t size, const std::vector<std::int64_t>& chunk_ids);
+  Result<std::int64_t> add_content(const Digest& sha, std::uint64_t size,
+                                   const std::vector<std::int64_t>& chunk_ids);
   Result<std::optional<std::int64_t>> find_chunk(const Digest& sha);
   Result<std::int64_t> add_chunk(const Digest& sha, std::uint64_t size, std::int64_t volume_id,
                                  std::uint64_t offset, std::uint32_t length, int codec);
-  Result<std::int64_t> add_volume(const std::string& volser, const std::string& kind, const std::string& path);
+  Result<std::int64_t> add_volume(const std::string& volser, const std::string& kind,
+                                  const std::string& path);
   Status set_volume_bytes(std::int64_t volume_id, std::uint64_t bytes);
 
   // Records the summary and commits. The caller must have made volume data durable first.

@@ -45,7 +45,8 @@ void decode_extra(const std::string& text, FileMeta& m) {
   if (j.contains("x")) {
     for (const auto& e : j["x"]) {
       std::string hex = e.at(1).get<std::string>(), bytes;
-      for (std::size_t i = 0; i + 1 < hex.size(); i += 2) bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+      for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
       m.xattrs.emplace_back(e.at(0).get<std::string>(), std::move(bytes));
     }
   }

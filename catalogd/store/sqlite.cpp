@@ -5,8 +5,10 @@ namespace recall::store {
 Error sqlite_error(sqlite3* db, std::string_view what) {
   int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "sqlite error");
-  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) return make_error(ErrorKind::Timeout, msg);
-  if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) return make_error(ErrorKind::Corrupt, msg);
+  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+    return make_error(ErrorKind::Timeout, msg);
+  if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
+    return make_error(ErrorKind::Corrupt, msg);
   if ((code & 0xff) == SQLITE_FULL || (code & 0xff) == SQLITE_IOERR || (code & 0xff) == SQLITE_CANTOPEN)
     return make_error(ErrorKind::Io, msg);
   return make_error(ErrorKind::Internal, msg);
@@ -77,8 +79,9 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, bool create, bool 
   // WAL: readers never wait for the one writer (an import), and a killed writer leaves
   // the last committed state. synchronous=NORMAL is durable at checkpoint and safe in WAL.
   if (!read_only) RECALL_TRY(db->exec("PRAGMA journal_mode=WAL"));
-  RECALL_TRY(db->exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-                      "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456"));
+  RECALL_TRY(
+      db->exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+               "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456"));
   return db;
 }
 

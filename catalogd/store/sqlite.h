@@ -88,8 +88,8 @@ class Db {
 Error sqlite_error(sqlite3* db, std::string_view what);
 
 // Binds `name` to the statement cached on Db `db` for `sql`, returning the error if preparing fails.
-#define RECALL_CACHED_STMT(name, db, sql) \
-  auto name##_r = (db).cached(sql);       \
+#define RECALL_CACHED_STMT(name, db, sql)      \
+  auto name##_r = (db).cached(sql);            \
   if (!name##_r.ok()) return name##_r.error(); \
   auto& name = *name##_r
 
