@@ -21,13 +21,14 @@ ChunkCache::Pin& ChunkCache::Pin::operator=(Pin&& o) noexcept {
     release();
     cache_ = o.cache_;
     sha_ = o.sha_;
+    gen_ = o.gen_;
     o.cache_ = nullptr;
   }
   return *this;
 }
 
 void ChunkCache::Pin::release() {
-  if (cache_) cache_->unpin(sha_);
+  if (cache_) cache_->unpin(sha_, gen_);
   cache_ = nullptr;
 }
 
@@ -68,7 +69,7 @@ Status ChunkCache::open() {
   std::lock_guard lk(mu_);
   for (const auto& [when, item] : found) {
     lru_.push_front(item.first);
-    entries_[item.first] = Entry{item.second, 0, lru_.begin()};
+    entries_[item.first] = Entry{item.second, 0, lru_.begin(), next_gen_++};
     bytes_ += item.second;
   }
   make_room(0);
@@ -91,7 +92,7 @@ Result<ChunkCache::Pin> ChunkCache::put(const Digest& sha, std::span<const std::
     if (auto it = entries_.find(sha); it != entries_.end()) {
       it->second.pins++;
       touch(it->second);
-      return Pin(this, sha);
+      return Pin(this, sha, it->second.gen);
     }
   }
   RECALL_TRY(check_disk_room(block.size()));
@@ -114,13 +115,14 @@ Result<ChunkCache::Pin> ChunkCache::put(const Digest& sha, std::span<const std::
   if (auto it = entries_.find(sha); it != entries_.end()) {  // another writer got there first
     it->second.pins++;
     touch(it->second);
-    return Pin(this, sha);
+    return Pin(this, sha, it->second.gen);
   }
   make_room(block.size());
   lru_.push_front(sha);
-  entries_[sha] = Entry{block.size(), 1, lru_.begin()};
+  const std::uint64_t gen = next_gen_++;
+  entries_[sha] = Entry{block.size(), 1, lru_.begin(), gen};
   bytes_ += block.size();
-  return Pin(this, sha);
+  return Pin(this, sha, gen);
 }
 
 std::optional<ChunkCache::Pin> ChunkCache::pin(const Digest& sha) {
@@ -133,15 +135,15 @@ std::optional<ChunkCache::Pin> ChunkCache::pin(const Digest& sha) {
   counters_.hits++;
   it->second.pins++;
   touch(it->second);
-  return Pin(this, sha);
+  return Pin(this, sha, it->second.gen);
 }
 
 ChunkCache::Pin ChunkCache::share(const Pin& pin) {
   std::lock_guard lk(mu_);
   auto it = entries_.find(pin.sha());
-  if (!pin.valid() || it == entries_.end()) return Pin();
+  if (!pin.valid() || it == entries_.end() || it->second.gen != pin.gen_) return Pin();
   it->second.pins++;
-  return Pin(this, pin.sha());
+  return Pin(this, pin.sha(), pin.gen_);
 }
 
 bool ChunkCache::contains(const Digest& sha) const {
@@ -186,10 +188,10 @@ ChunkCache::Stats ChunkCache::stats() const {
   return s;
 }
 
-void ChunkCache::unpin(const Digest& sha) {
+void ChunkCache::unpin(const Digest& sha, std::uint64_t gen) {
   std::lock_guard lk(mu_);
   auto it = entries_.find(sha);
-  if (it == entries_.end()) return;  // dropped as damaged meanwhile
+  if (it == entries_.end() || it->second.gen != gen) return;  // dropped as damaged meanwhile
   if (it->second.pins > 0) it->second.pins--;
   if (bytes_ > capacity_) make_room(0);  // pinned entries may have pushed it past its bound
 }

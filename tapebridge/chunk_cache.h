@@ -32,7 +32,7 @@ class ChunkCache {
   class Pin {
    public:
     Pin() = default;
-    Pin(Pin&& o) noexcept : cache_(o.cache_), sha_(o.sha_) { o.cache_ = nullptr; }
+    Pin(Pin&& o) noexcept : cache_(o.cache_), sha_(o.sha_), gen_(o.gen_) { o.cache_ = nullptr; }
     Pin& operator=(Pin&& o) noexcept;
     Pin(const Pin&) = delete;
     Pin& operator=(const Pin&) = delete;
@@ -43,9 +43,10 @@ class ChunkCache {
 
    private:
     friend class ChunkCache;
-    Pin(ChunkCache* cache, const Digest& sha) : cache_(cache), sha_(sha) {}
+    Pin(ChunkCache* cache, const Digest& sha, std::uint64_t gen) : cache_(cache), sha_(sha), gen_(gen) {}
     ChunkCache* cache_ = nullptr;
     Digest sha_{};
+    std::uint64_t gen_ = 0;  // of the entry it pins: an entry staged again after a drop is another
   };
 
   ChunkCache(std::string dir, std::uint64_t capacity_bytes);
@@ -74,12 +75,13 @@ class ChunkCache {
     std::uint64_t bytes = 0;
     int pins = 0;
     std::list<Digest>::iterator lru;
+    std::uint64_t gen = 0;
   };
   struct DigestHash {
     std::size_t operator()(const Digest& d) const;
   };
   std::string path_of(const Digest& sha) const;
-  void unpin(const Digest& sha);
+  void unpin(const Digest& sha, std::uint64_t gen);
   void touch(Entry& e);
   // With mu_ held: drops unpinned entries, oldest first, until `incoming` more bytes fit.
   void make_room(std::uint64_t incoming);
@@ -92,6 +94,7 @@ class ChunkCache {
   std::unordered_map<Digest, Entry, DigestHash> entries_;
   std::list<Digest> lru_;  // most recently used first
   std::uint64_t bytes_ = 0;
+  std::uint64_t next_gen_ = 1;
   mutable Stats counters_;
 };
 

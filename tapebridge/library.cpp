@@ -287,16 +287,18 @@ Status Library::note_written(const std::string& volser, int pool, std::uint64_t 
   return save();
 }
 
-Status Library::reconcile(const std::string& volser, int pool, std::uint64_t committed_records) {
+Status Library::reconcile(const std::string& volser, int pool, std::uint64_t committed_records, bool sealed) {
   std::lock_guard lk(mu_);
   Cartridge* c = get(volser);
   if (!c)
     return make_error(ErrorKind::NotFound,
                       "the catalog names cartridge " + volser + ", which the library lacks");
   bool changed = false;
-  if (c->pool == 0 && pool != 0) c->pool = pool, changed = true;
+  if (c->pool != pool && pool != 0) c->pool = pool, changed = true;
   if (committed_records > 1 && c->state == CartridgeState::Scratch)
     c->state = CartridgeState::Filling, changed = true;
+  if (sealed && c->state != CartridgeState::Full && c->state != CartridgeState::ReadOnly)
+    c->state = CartridgeState::Full, changed = true;
   if (c->records != committed_records && committed_records > 0)
     c->records = committed_records, changed = true;
   return changed ? save() : Status{};
@@ -306,6 +308,8 @@ Status Library::note_mounted(const std::string& volser, std::size_t drive) {
   std::lock_guard lk(mu_);
   Cartridge* c = get(volser);
   if (!c) return make_error(ErrorKind::NotFound, "no cartridge " + volser);
+  if (c->place == Place::OffSite)
+    return make_error(ErrorKind::Conflict, "cartridge " + volser + " is off-site");
   c->place = Place::Drive;
   c->drive = static_cast<int>(drive);
   c->mounts++;
@@ -317,6 +321,7 @@ Status Library::note_unmounted(const std::string& volser) {
   std::lock_guard lk(mu_);
   Cartridge* c = get(volser);
   if (!c) return make_error(ErrorKind::NotFound, "no cartridge " + volser);
+  if (c->place == Place::OffSite) return {};
   c->place = Place::Slot;
   c->drive = -1;
   return save();
@@ -325,9 +330,15 @@ Status Library::note_unmounted(const std::string& volser) {
 Status Library::note_read_error(const std::string& volser) {
   std::lock_guard lk(mu_);
   Cartridge* c = get(volser);
-  if (!c) return {};
-  c->read_errors++;
-  return save();
+  if (c) c->read_errors++;  // not worth an fsync on its own: it goes with the next save
+  return {};
+}
+
+Status Library::withdraw_request(const std::string& volser, const std::string& action) {
+  std::lock_guard lk(mu_);
+  const auto n = std::erase_if(
+      requests_, [&](const OperatorRequest& r) { return r.volser == volser && r.action == action; });
+  return n ? save() : Status{};
 }
 
 Result<std::uint64_t> Library::raise(const std::string& volser, const std::string& action,

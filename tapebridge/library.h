@@ -92,11 +92,14 @@ class Library {
   // takes no more.
   Status note_written(const std::string& volser, int pool, std::uint64_t records, bool full);
   // Brings the inventory in line with the catalog after a crash between a commit and its save here.
-  Status reconcile(const std::string& volser, int pool, std::uint64_t committed_records);
+  Status reconcile(const std::string& volser, int pool, std::uint64_t committed_records, bool sealed);
 
   Status note_mounted(const std::string& volser, std::size_t drive);
   Status note_unmounted(const std::string& volser);
+  // Counted in memory; saved with the next change that is saved.
   Status note_read_error(const std::string& volser);
+  // Ends an operator request nobody waits for any more.
+  Status withdraw_request(const std::string& volser, const std::string& action);
 
   // Raises a request once per cartridge and action (later calls return the open request's id).
   Result<std::uint64_t> raise(const std::string& volser, const std::string& action,

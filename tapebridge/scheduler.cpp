@@ -76,27 +76,38 @@ Status StagingScheduler::Lease::mount(const std::string& volser, const std::func
   std::unique_lock lk(sched_.mu_);
   Drive& dr = *sched_.drives_[drive_];
   if (dr.loaded == volser) return {};
-  dr.target = volser;  // claimed: no other drive mounts it from now on
-  // A drive that holds the cartridge gives it up once idle.
+  if (!sched_.in_library(volser))
+    return make_error(ErrorKind::Conflict, "cartridge " + volser + " is not in the library");
+  // Restores come first: a cartridge another drive is reading (or mounting) stays there, and the
+  // writer takes another one. One that sits idle in a drive is unmounted there first.
   for (;;) {
     bool elsewhere = false;
     for (std::size_t e = 0; e < sched_.drives_.size(); ++e) {
       Drive& other = *sched_.drives_[e];
-      if (e == drive_ || other.loaded != volser) continue;
+      if (e == drive_ || (other.loaded != volser && other.target != volser)) continue;
       elsewhere = true;
-      if (other.activity == Drive::Activity::Lent)
+      auto reads = sched_.by_cart_.find(volser);
+      const bool wanted = reads != sched_.by_cart_.end() && !reads->second.empty();
+      const bool idle = other.activity == Drive::Activity::Idle && other.target.empty();
+      const bool unmounting_it = other.activity == Drive::Activity::Unmounting && other.loaded == volser;
+      if (!(idle && !wanted) && !unmounting_it) {
+        for (auto& d : sched_.drives_)
+          if (d->evict == volser) d->evict.clear();
         return make_error(ErrorKind::Conflict,
-                          "cartridge " + volser + " is mounted for writing in drive " + std::to_string(e));
-      other.evict = true;
+                          "cartridge " + volser + " is in use in drive " + std::to_string(e));
+      }
+      if (idle) other.evict = volser;
     }
     if (!elsewhere) break;
     sched_.changed_.notify_all();
     sched_.changed_.wait_for(lk, kPoll);
     if (sched_.stopping_ || (cancelled && cancelled())) {
-      dr.target.clear();
+      for (auto& d : sched_.drives_)
+        if (d->evict == volser) d->evict.clear();
       return make_error(ErrorKind::Cancelled, "mounting " + volser + " for writing was cancelled");
     }
   }
+  dr.target = volser;  // claimed: no other drive mounts it from now on
   const std::string old = dr.loaded;
   lk.unlock();
   Status st;
@@ -107,7 +118,7 @@ Status StagingScheduler::Lease::mount(const std::string& volser, const std::func
   if (st.ok()) st = sched_.backend_.load(drive_, volser);
   if (st.ok()) (void)sched_.library_.note_mounted(volser, drive_);
   lk.lock();
-  dr.loaded = st.ok() ? volser : (sched_.backend_.loaded(drive_).value_or(""));
+  dr.loaded = sched_.backend_.loaded(drive_).value_or("");
   if (st.ok()) dr.mounted_at = sched_.now();
   sched_.changed_.notify_all();
   return st;
@@ -150,6 +161,7 @@ void StagingScheduler::stop() {
         r->slots[i].state = Slot::State::Failed;
         r->slots[i].error = "recalld is stopping";
         r->error_kind = ErrorKind::Cancelled;
+        if (r->first_error.empty()) r->first_error = "recalld is stopping";
         r->open--;
       }
   requests_.clear();
@@ -225,6 +237,13 @@ Result<StagingScheduler::Ticket> StagingScheduler::submit(StageSpec spec) {
     read->copy = read->copies.size();  // fail_over() picks the first usable copy
     reads_[read->sha] = read;
     if (read->copies.empty()) read->errors.push_back("the catalog lists no copy on tape");
+    // A location the catalog got wrong is a bad copy, not arithmetic on nonsense.
+    for (std::size_t k = 0; k < read->copies.size(); ++k)
+      if (Status ok = check_block_ref(read->copies[k].ref); !ok.ok()) {
+        read->failed[k] = true;
+        read->errors.push_back("copy " + std::to_string(read->copies[k].copy) + " on " +
+                               read->copies[k].volser + ": " + ok.error().message);
+      }
     fail_over(read, "");
   }
   changed_.notify_all();
@@ -303,14 +322,21 @@ void StagingScheduler::withdraw(const std::shared_ptr<Request>& r) {
       // Nobody else wants it: it leaves the queues.
       reads_.erase(it);
       if (read->copy < read->copies.size()) {
-        if (auto q = by_cart_.find(read->current().volser); q != by_cart_.end())
-          for (auto e = q->second.begin(); e != q->second.end(); ++e)
+        if (auto q = by_cart_.find(read->current().volser); q != by_cart_.end()) {
+          auto [from, to] = q->second.equal_range(read->first());
+          for (auto e = from; e != to; ++e)
             if (e->second == read) {
               q->second.erase(e);
               break;
             }
-        if (auto w = operator_waits_.find(read->current().volser); w != operator_waits_.end())
+        }
+        if (auto w = operator_waits_.find(read->current().volser); w != operator_waits_.end()) {
           std::erase(w->second, read);
+          if (w->second.empty()) {
+            (void)library_.withdraw_request(w->first, "check in");
+            operator_waits_.erase(w);
+          }
+        }
       }
     }
     stats_.cancelled++;
@@ -436,15 +462,20 @@ void StagingScheduler::library_changed() {
   offsite_.clear();
   for (const auto& c : library_.cartridges())
     if (!c.in_library()) offsite_.insert(c.volser);
-  // Reads waiting for a cartridge that is back.
-  for (auto it = operator_waits_.begin(); it != operator_waits_.end();) {
-    if (!in_library(it->first)) {
-      ++it;
-      continue;
-    }
-    for (auto& read : it->second) enqueue(read);
-    it = operator_waits_.erase(it);
+  // Reads waiting for an operator: any of their copies may be back, not just the one they wait on.
+  std::vector<std::shared_ptr<Read>> waiting;
+  for (auto& [volser, reads] : operator_waits_)
+    for (auto& read : reads) waiting.push_back(read);
+  std::set<std::string> waited_on;
+  for (const auto& [volser, reads] : operator_waits_) waited_on.insert(volser);
+  operator_waits_.clear();
+  for (auto& read : waiting) {
+    read->copy = read->copies.size();
+    fail_over(read, "");  // a copy in the library if one is, else the wait again
   }
+  // Requests nobody waits for any more end.
+  for (const auto& volser : waited_on)
+    if (!operator_waits_.count(volser)) (void)library_.withdraw_request(volser, "check in");
   // Reads queued on a cartridge that left: another copy, or an operator.
   for (auto it = by_cart_.begin(); it != by_cart_.end();) {
     if (in_library(it->first)) {
@@ -472,6 +503,8 @@ Status StagingScheduler::release_cartridge(const std::string& volser,
       Drive& dr = *drives_[d];
       if (dr.loaded != volser && dr.target != volser) continue;
       held = true;
+      // It is being unmounted for us: wait for that.
+      if (dr.activity == Drive::Activity::Unmounting && dr.loaded == volser && dr.target != volser) continue;
       if (dr.activity != Drive::Activity::Idle || dr.target == volser) {
         if (library_.find(volser).value_or(Cartridge{}).in_library()) offsite_.erase(volser);
         return make_error(ErrorKind::Conflict, "cartridge " + volser + " is in use in drive " +
@@ -479,7 +512,7 @@ Status StagingScheduler::release_cartridge(const std::string& volser,
                                                    activity_name(static_cast<int>(dr.activity)) +
                                                    "); try again when it is done (recall queue)");
       }
-      dr.evict = true;
+      dr.evict = volser;
     }
     if (!held) return {};
     changed_.notify_all();
@@ -517,13 +550,14 @@ Result<std::unique_ptr<StagingScheduler::Lease>> StagingScheduler::lend_drive(
 
 void StagingScheduler::step(std::size_t d, std::unique_lock<std::mutex>& lk) {
   Drive& dr = *drives_[d];
-  if (dr.activity == Drive::Activity::Lent) {
+  if (dr.activity == Drive::Activity::Lent || dr.faulted) {
     changed_.wait(lk);
     return;
   }
-  if (dr.evict) {
-    dr.evict = false;
-    if (!dr.loaded.empty()) do_unmount(d, lk);
+  if (!dr.evict.empty()) {
+    const bool mine = dr.evict == dr.loaded;
+    dr.evict.clear();
+    if (mine) do_unmount(d, lk);
     return;
   }
   if (config_.policy == SchedulerConfig::Policy::Fcfs) {
@@ -533,12 +567,23 @@ void StagingScheduler::step(std::size_t d, std::unique_lock<std::mutex>& lk) {
       if (dr.loaded != volser) {
         dr.target = volser;
         if (!dr.loaded.empty()) do_unmount(d, lk);
+        if (dr.faulted) {
+          for (auto& r : batch) r->in_progress = false, enqueue(r);
+          return;
+        }
         do_mount(d, volser, lk);
       }
       if (dr.loaded == volser) {
         do_reads(d, volser, std::move(batch), lk);
       } else {
-        for (auto& r : batch) r->in_progress = false, fail_over(r, "cartridge could not be mounted");
+        for (auto& r : batch) {
+          r->in_progress = false;
+          if (r->wanters.empty()) {
+            reads_.erase(r->sha);  // withdrawn meanwhile: nobody to tell
+          } else {
+            fail_over(r, "cartridge could not be mounted");
+          }
+        }
       }
       return;
     }
@@ -560,6 +605,7 @@ void StagingScheduler::step(std::size_t d, std::unique_lock<std::mutex>& lk) {
       } else {
         dr.target = candidate;
         if (!dr.loaded.empty()) do_unmount(d, lk);
+        if (dr.faulted) return;
         do_mount(d, candidate, lk);
         return;
       }
@@ -694,6 +740,7 @@ void StagingScheduler::do_mount(std::size_t d, const std::string& volser, std::u
     for (const auto& [rec, read] : it->second)
       for (const auto& [r, i] : read->wanters) users.insert(r->who.uid);
   dr.serving = users;
+  changed_.notify_all();  // drives that deferred to this one look again
   lk.unlock();
   Status st = backend_.load(d, volser);
   if (st.ok()) (void)library_.note_mounted(volser, d);
@@ -730,9 +777,14 @@ void StagingScheduler::do_unmount(std::size_t d, std::unique_lock<std::mutex>& l
   lk.lock();
   dr.activity = Drive::Activity::Idle;
   dr.loaded = backend_.loaded(d).value_or("");
-  if (!st.ok())
-    std::fprintf(stderr, "recalld: drive %zu cannot unmount %s: %s\n", d, volser.c_str(),
-                 st.error().message.c_str());
+  if (!st.ok()) {
+    // Whatever is wrong is the drive's, not the next cartridge's: leave the drive alone.
+    dr.faulted = true;
+    dr.target.clear();
+    std::fprintf(stderr,
+                 "recalld: drive %zu cannot unmount %s: %s; the drive is left alone until recalld restarts\n",
+                 d, volser.c_str(), st.error().message.c_str());
+  }
   changed_.notify_all();
 }
 
@@ -771,6 +823,10 @@ void StagingScheduler::do_reads(std::size_t d, const std::string& volser,
   std::vector<std::string> record_error(count);
   std::vector<std::optional<Result<ChunkCache::Pin>>> landed(batch.size());
   std::vector<std::string> why(batch.size());
+  if (data.ok() && data->size() != count * kRecordSize)
+    data = make_error(ErrorKind::Corrupt, record_context(volser, first) + ": the drive returned " +
+                                              std::to_string(data->size()) + " bytes for " +
+                                              std::to_string(count) + " records");
   if (data.ok()) {
     // A record that fails its CRC may still hold good blocks: each block's own CRC and SHA-256
     // decide. Only a record that is not one of ours at all (blank, foreign) loses its blocks.

@@ -66,7 +66,8 @@ struct StagingScheduler::Drive {
   std::vector<std::shared_ptr<Read>> batch;  // reads in the operation under way
   std::set<std::uint32_t> serving;           // users whose reads its cartridge holds
   std::string lent_to;
-  bool evict = false;  // someone else needs its cartridge: unmount it when idle
+  std::string evict;     // a cartridge someone else needs: unmount it when idle, if it is still this one
+  bool faulted = false;  // an unmount failed: the drive is left alone (it needs a person)
 };
 
 // A writer waiting in lend_drive().

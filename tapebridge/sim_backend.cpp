@@ -52,22 +52,32 @@ Status SimBackend::label(const std::string& volser) {
 Status SimBackend::load(std::size_t drive, const std::string& volser) {
   auto d = drive_at(drive);
   if (!d.ok()) return d.error();
-  for (std::size_t i = 0; i < drives_.size(); ++i) {
-    std::lock_guard lk(drives_[i]->mu);
-    if (drives_[i]->volser == volser)
-      return make_error(ErrorKind::Conflict,
-                        "cartridge " + volser + " is already in drive " + std::to_string(i));
-    if (i == drive && drives_[i]->volser)
-      return make_error(ErrorKind::Conflict,
-                        "drive " + std::to_string(drive) + " holds " + *drives_[i]->volser);
+  {
+    // Claimed before the mount's wait, so two drives cannot load one cartridge at once.
+    std::lock_guard claim(load_mu_);
+    for (std::size_t i = 0; i < drives_.size(); ++i) {
+      std::lock_guard lk(drives_[i]->mu);
+      if (drives_[i]->volser == volser || drives_[i]->loading == volser)
+        return make_error(ErrorKind::Conflict,
+                          "cartridge " + volser + " is already in drive " + std::to_string(i));
+      if (i == drive && (drives_[i]->volser || !drives_[i]->loading.empty()))
+        return make_error(ErrorKind::Conflict, "drive " + std::to_string(drive) + " is not empty");
+    }
+    std::lock_guard lk((*d)->mu);
+    (*d)->loading = volser;
   }
+  auto release = [&] {
+    std::lock_guard lk((*d)->mu);
+    (*d)->loading.clear();
+  };
   const std::string path = cartridge_path(volser);
   auto fd = open_volume_file(path, O_RDWR);
-  if (!fd.ok()) return fd.error();
+  if (!fd.ok()) return release(), fd.error();
   auto size = file_size(fd->get(), path);
-  if (!size.ok()) return size.error();
+  if (!size.ok()) return release(), size.error();
   spend(**d, timing_.mount(), &DriveCounters::mounts);
   std::lock_guard lk((*d)->mu);
+  (*d)->loading.clear();
   (*d)->volser = volser;
   (*d)->fd = std::move(*fd);
   (*d)->position = 0;

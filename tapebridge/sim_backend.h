@@ -38,6 +38,7 @@ class SimBackend : public TapeBackend {
   struct Drive {
     mutable std::mutex mu;  // guards the fields below against readers of state (loaded, position)
     std::optional<std::string> volser;
+    std::string loading;  // the cartridge being loaded, until it is
     UniqueFd fd;
     std::uint64_t position = 0;
     std::uint64_t records = 0;  // written on the loaded cartridge: the end of data
@@ -51,6 +52,7 @@ class SimBackend : public TapeBackend {
   const TimingModel timing_;
   const ModelClock clock_;
   std::vector<std::unique_ptr<Drive>> drives_;
+  std::mutex load_mu_;  // load()'s check and claim, across drives
 };
 
 }  // namespace recall::tape

@@ -67,6 +67,9 @@ class Api {
   // when `path` is none of them.
   bool handle_tape(const std::string& path, const Query& q, const HttpServer::Request& req,
                    const Identity& who, service::CatalogView& view, store::CatalogReader& r, Responder& out);
+  bool handle_tape_routes(const std::string& path, const Query& q, const HttpServer::Request& req,
+                          const Identity& who, service::CatalogView& view, store::CatalogReader& r,
+                          Responder& out);
   // A content read on behalf of `who`, for the tape bridge's queue.
   ReadRequest read_request(const Identity& who, tape::Priority priority, const std::string& host,
                            const std::string& path, std::int64_t content_id) const;

@@ -54,7 +54,14 @@ Result<std::pair<nlohmann::json, UniqueFd>> Api::handle_data(const HttpServer::C
       return make_error(ErrorKind::Invalid, "\"uid\" and \"gid\" must be ids");
     auto on_behalf =
         identity_for(static_cast<std::uint32_t>(*uid), static_cast<std::uint32_t>(*gid), config_.admin_group);
-    if (on_behalf.ok()) reader = *on_behalf;
+    if (on_behalf.ok()) {
+      reader = *on_behalf;
+    } else {  // a uid without an account (a container's, say) is still that uid in the queue
+      reader = Identity{};
+      reader.uid = static_cast<std::uint32_t>(*uid);
+      reader.gid = static_cast<std::uint32_t>(*gid);
+      reader.user = "uid " + std::to_string(*uid);
+    }
   }
   auto rd = thread_reader(paths_.catalog);
   if (!rd.ok()) return rd.error();

@@ -76,6 +76,8 @@ bool JobManager::migration_running() {
 
 Result<std::shared_ptr<Job>> JobManager::start_migration(std::uint32_t owner, MigrateOptions options) {
   if (!tape_ || !disks_) return make_error(ErrorKind::Offline, "this recalld has no tape library");
+  // One at a time, checked and started under one lock: two would write to one cartridge.
+  std::lock_guard one(start_mu_);
   if (migration_running())
     return make_error(ErrorKind::Conflict, "a migration is running already; follow it with recall status");
   std::string what = options.volumes.empty() ? "policy" : "";

@@ -64,6 +64,7 @@ class JobManager {
   std::mutex write_mu_;  // one importer writes at a time (SQLite has one writer anyway)
   std::map<std::uint64_t, std::shared_ptr<Job>> jobs_;
   std::uint64_t next_id_ = 1;
+  std::mutex start_mu_;  // start_migration: the check and the start together
   TapeService* tape_ = nullptr;
   VolumeCache* disks_ = nullptr;
 };

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <set>
+#include <thread>
 
 #include "catalogd/daemon/tape_service.h"
 #include "tapebridge/interleaver.h"
@@ -36,6 +37,11 @@ double pool_fill(const std::vector<store::VolumeRow>& disk, std::uint64_t capaci
 }
 
 // One copy (1 or 2) of the chosen volumes onto cartridges of that copy pool.
+//
+// The drive may be given back between commits (reads want it) and the cartridge mounted again
+// later; before writing on, the catalog's committed end must still be where this pass left it.
+// Once a write or a flush fails, nothing more is committed in this pass: the blocks since the
+// last commit are given up (the next run copies them again, over them).
 class CopyPass {
  public:
   CopyPass(store::Db& db, TapeService& tape, const MigrateOptions& o, MigrationProgress& p,
@@ -58,11 +64,15 @@ class CopyPass {
     progress_.state = s;
     progress_.cartridge = volser_;
   }
+  // A drive, the cartridge mounted in it and the head at the interleaver's next record.
   Status ensure_cartridge();
-  Status acquire_drive();
+  Status pick_cartridge();
+  Status mount_current();
   Status write_formed();
   Status commit(bool full);
-  Status yield_drive();
+  // Waits for the catalog's writer lock; gives the drive back meanwhile if reads want it.
+  Result<std::unique_lock<std::mutex>> lock_writer();
+  Status abandon(Error e);
 
   store::Db& db_;
   TapeService& tape_;
@@ -74,72 +84,131 @@ class CopyPass {
   const int copy_;
 
   std::unique_ptr<tape::StagingScheduler::Lease> lease_;
+  bool mounted_ = false;  // volser_ is in the lease's drive with the head at il_->next_record()
   std::string volser_;
   std::unique_ptr<tape::StreamInterleaver> il_;
+  std::set<std::string> unusable_;          // cartridges found not to take this copy
   std::set<std::int64_t> sources_on_cart_;  // volumes whose chunks went into uncommitted records
   std::uint64_t since_commit_ = 0;
   bool unflushed_ = false;
+  bool broken_ = false;  // a write or flush failed: commit nothing more
 };
 
-Status CopyPass::acquire_drive() {
-  set_state("waiting for a drive");
-  auto lease = tape_.scheduler().lend_drive("migration (copy " + std::to_string(copy_) + ")",
-                                            [this] { return cancelled(); });
-  if (!lease.ok()) return lease.error();
-  lease_ = std::move(*lease);
+Status CopyPass::abandon(Error e) {
+  broken_ = true;
+  il_.reset();
+  mounted_ = false;
+  return e;
+}
+
+Status CopyPass::pick_cartridge() {
+  for (;;) {
+    auto pick = tape_.library().writable(copy_, unusable_);
+    if (!pick.ok()) return pick.error();
+    auto row = store::volume_by_volser(db_, *pick);
+    if (!row.ok()) return row.error();
+    // The catalog is the truth about what is on a cartridge: the library may lag it after a crash.
+    if (*row &&
+        ((*row)->kind != "tape" || ((*row)->pool != 0 && (*row)->pool != copy_) || (*row)->state == "full")) {
+      (void)tape_.library().reconcile(*pick, (*row)->pool, (*row)->bytes / tape::kRecordSize,
+                                      (*row)->state == "full");
+      unusable_.insert(*pick);
+      continue;
+    }
+    volser_ = *pick;
+    const std::uint64_t first = *row ? std::max<std::uint64_t>(1, (*row)->bytes / tape::kRecordSize) : 1;
+    const auto cart = tape_.library().find(volser_);
+    const std::uint64_t capacity =
+        (cart ? cart->capacity_bytes : tape_.backend().timing().capacity_bytes) / tape::kRecordSize;
+    il_ = std::make_unique<tape::StreamInterleaver>(volser_, first, capacity);
+    mounted_ = false;
+    if (std::find(report_.cartridges.begin(), report_.cartridges.end(), volser_) == report_.cartridges.end())
+      report_.cartridges.push_back(volser_);
+    return {};
+  }
+}
+
+Status CopyPass::mount_current() {
+  set_state("mounting " + volser_);
+  RECALL_TRY(lease_->mount(volser_, [this] { return cancelled(); }));
+  // Writing goes on at the catalog's committed end, which must be where this pass left it
+  // (anything after it is a torn tail): nobody else may have written here meanwhile.
+  auto row = store::volume_by_volser(db_, volser_);
+  if (!row.ok()) return row.error();
+  // (Records are formed only with the drive at hand, so nothing formed waits to be written here.)
+  const std::uint64_t committed = *row ? std::max<std::uint64_t>(1, (*row)->bytes / tape::kRecordSize) : 1;
+  if (committed != il_->next_record())
+    return make_error(ErrorKind::Conflict, "cartridge " + volser_ + " was written by someone else meanwhile");
+  RECALL_TRY(lease_->backend().locate(lease_->drive(), il_->next_record()));
+  mounted_ = true;
+  set_state("writing copy " + std::to_string(copy_) + " to " + volser_);
   return {};
 }
 
 Status CopyPass::ensure_cartridge() {
-  if (!lease_) RECALL_TRY(acquire_drive());
-  if (il_) return {};
-  auto pick = tape_.library().writable(copy_, {});
-  if (!pick.ok()) return pick.error();
-  volser_ = *pick;
-  set_state("mounting " + volser_);
-  RECALL_TRY(lease_->mount(volser_, [this] { return cancelled(); }));
-  // The catalog's committed end is where writing goes on: anything after it is a torn tail.
-  std::uint64_t first = 1;
-  auto row = store::volume_by_volser(db_, volser_);
-  if (!row.ok()) return row.error();
-  if (*row) {
-    if ((*row)->kind != "tape")
-      return make_error(ErrorKind::Conflict, "volume " + volser_ + " is not a cartridge");
-    first = std::max<std::uint64_t>(1, (*row)->bytes / tape::kRecordSize);
+  if (!lease_) {
+    set_state("waiting for a drive");
+    auto lease = tape_.scheduler().lend_drive("migration (copy " + std::to_string(copy_) + ")",
+                                              [this] { return cancelled(); });
+    if (!lease.ok()) return lease.error();
+    lease_ = std::move(*lease);
+    mounted_ = false;
   }
-  RECALL_TRY(lease_->backend().locate(lease_->drive(), first));
-  const auto cart = tape_.library().find(volser_);
-  const std::uint64_t capacity =
-      (cart ? cart->capacity_bytes : tape_.backend().timing().capacity_bytes) / tape::kRecordSize;
-  il_ = std::make_unique<tape::StreamInterleaver>(volser_, first, capacity);
-  if (std::find(report_.cartridges.begin(), report_.cartridges.end(), volser_) == report_.cartridges.end())
-    report_.cartridges.push_back(volser_);
-  set_state("writing copy " + std::to_string(copy_) + " to " + volser_);
-  return {};
+  for (;;) {
+    if (!il_) RECALL_TRY(pick_cartridge());
+    if (mounted_) return {};
+    Status m = mount_current();
+    if (m.ok()) return {};
+    // Busy with reads (restores come first) or written meanwhile: another cartridge of the pool,
+    // which is safe whenever nothing is waiting to be written here (there is then nothing
+    // uncommitted on this one).
+    if (m.error().kind != ErrorKind::Conflict || il_->buffered_bytes() > 0 || unflushed_) return m;
+    unusable_.insert(volser_);
+    il_.reset();
+  }
 }
 
 Status CopyPass::write_formed() {
   auto records = il_->take_records();
   if (records.empty()) return {};
-  RECALL_TRY(lease_->backend().write(lease_->drive(), records));
+  if (Status s = lease_->backend().write(lease_->drive(), records); !s.ok()) return abandon(s.error());
   report_.records += records.size() / tape::kRecordSize;
   unflushed_ = true;
   return {};
 }
 
+Result<std::unique_lock<std::mutex>> CopyPass::lock_writer() {
+  std::unique_lock lk(write_mu_, std::defer_lock);
+  while (!lk.try_lock()) {
+    // An import holds the catalog for its whole run: meanwhile the drive serves reads.
+    if (lease_ && lease_->should_yield()) {
+      lease_.reset();
+      mounted_ = false;
+    }
+    if (cancelled())
+      return make_error(ErrorKind::Cancelled, "migration cancelled while waiting for an import to end");
+    set_state("waiting for an import to end");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return lk;
+}
+
 Status CopyPass::commit(bool full) {
-  if (!il_) return {};
+  if (!il_ || broken_) return {};
+  // The drive first (it may have been given back): the head goes to the next record to form.
+  if (il_->buffered_bytes() > 0 || full || unflushed_) RECALL_TRY(ensure_cartridge());
   auto records = il_->take_all_records();
   if (full) {
     auto end = il_->take_end_record();
     records.insert(records.end(), end.begin(), end.end());
   }
   if (!records.empty()) {
-    RECALL_TRY(lease_->backend().write(lease_->drive(), records));
+    if (Status s = lease_->backend().write(lease_->drive(), records); !s.ok()) return abandon(s.error());
     report_.records += records.size() / tape::kRecordSize;
     unflushed_ = true;
   }
-  if (unflushed_) RECALL_TRY(lease_->backend().flush(lease_->drive()));
+  if (unflushed_)
+    if (Status s = lease_->backend().flush(lease_->drive()); !s.ok()) return abandon(s.error());
   unflushed_ = false;
   auto placed = il_->take_placed();
   if (!placed.empty() || full) {
@@ -152,11 +221,16 @@ Status CopyPass::commit(bool full) {
     }
     const std::vector<std::int64_t> sources(sources_on_cart_.begin(), sources_on_cart_.end());
     {
-      std::lock_guard writer(write_mu_);
-      RECALL_TRY(store::commit_tape_copies(db_, volser_, tape_.cartridge_path(volser_), copy_,
-                                           il_->next_record() * tape::kRecordSize, rows, sources));
+      auto writer = lock_writer();
+      if (!writer.ok()) return abandon(writer.error());
+      if (Status s = store::commit_tape_copies(db_, volser_, tape_.cartridge_path(volser_), copy_,
+                                               il_->next_record() * tape::kRecordSize, rows, sources, full);
+          !s.ok())
+        return abandon(s.error());
     }
-    RECALL_TRY(tape_.library().note_written(volser_, copy_, il_->next_record(), full));
+    if (Status s = tape_.library().note_written(volser_, copy_, il_->next_record(), full); !s.ok())
+      report_.warnings.push_back("the library's inventory lags the catalog for " + volser_ + " (" +
+                                 s.error().message + "); recalld settles it at its next start");
     sources_on_cart_.clear();
     report_.chunks += rows.size();
     report_.bytes += bytes;
@@ -168,20 +242,8 @@ Status CopyPass::commit(bool full) {
   since_commit_ = 0;
   if (full) {
     il_.reset();
-    volser_.clear();
+    mounted_ = false;
   }
-  return {};
-}
-
-// Reads wait for the drive: it goes back to the scheduler after the commit just made, and the
-// migration waits for it again, then goes on where it stopped.
-Status CopyPass::yield_drive() {
-  lease_.reset();
-  RECALL_TRY(acquire_drive());
-  set_state("mounting " + volser_ + " again");
-  RECALL_TRY(lease_->mount(volser_, [this] { return cancelled(); }));
-  RECALL_TRY(lease_->backend().locate(lease_->drive(), il_->next_record()));
-  set_state("writing copy " + std::to_string(copy_) + " to " + volser_);
   return {};
 }
 
@@ -200,7 +262,7 @@ Status CopyPass::run(std::vector<Source>& sources) {
   refill();
   std::size_t turn = 0;
   Status result;
-  while (!active.empty()) {
+  while (!active.empty() && result.ok()) {
     if (cancelled()) {
       result = make_error(ErrorKind::Cancelled,
                           "migration cancelled; the copies made so far are kept, run it again to go on");
@@ -224,19 +286,20 @@ Status CopyPass::run(std::vector<Source>& sources) {
       // Each source volume is a stream of its own; stream ids are the volumes' catalog ids.
       if (!il_->append(static_cast<std::uint32_t>(src.volume.id), static_cast<std::uint64_t>(chunk.chunk_id),
                        chunk.sha, block->header.codec, block->header.plain_length, block->payload)) {
-        if (Status s = commit(true); !s.ok()) {  // the cartridge is full: seal it and take another
-          result = s;
+        if (il_->next_record() <= 1 && il_->buffered_bytes() == 0) {
+          result =
+              make_error(ErrorKind::Invalid, "a block of " + std::to_string(chunk.length) +
+                                                 " bytes does not fit on an empty cartridge of " + volser_);
           break;
         }
+        result = commit(true);  // the cartridge is full: seal it and take another
         continue;
       }
       src.todo.pop_front();
       sources_on_cart_.insert(src.volume.id);
       since_commit_ += chunk.length;
-      if (Status s = write_formed(); !s.ok()) {
-        result = s;
-        break;
-      }
+      result = write_formed();
+      if (!result.ok()) break;
     }
     if (src.todo.empty()) {
       active.erase(active.begin() + static_cast<std::ptrdiff_t>(pick));
@@ -244,24 +307,17 @@ Status CopyPass::run(std::vector<Source>& sources) {
     }
     const bool yield = lease_ && lease_->should_yield() && !active.empty();
     if (since_commit_ >= o_.commit_bytes || yield) {
-      if (Status s = commit(false); !s.ok()) {
-        result = s;
-        break;
-      }
-      if (yield) {
-        if (Status s = yield_drive(); !s.ok()) {
-          result = s;
-          break;
-        }
+      result = commit(false);
+      if (yield && lease_) {  // reads want the drive: back it goes; the next block asks again
+        lease_.reset();
+        mounted_ = false;
       }
     }
   }
-  // Whatever was written is committed, on success, cancellation or a failure after the last
-  // commit (the records before a failed write are still good).
-  if (lease_ && il_) {
-    Status s = commit(false);
-    if (result.ok()) result = s;
-  }
+  // What was written is committed, on success, on cancellation, and after a failure that was not
+  // itself a write (the records before it are good); after a failed write or flush, nothing is.
+  Status last = commit(false);
+  if (result.ok()) result = last;
   lease_.reset();
   return result;
 }
@@ -299,7 +355,9 @@ Result<std::vector<store::VolumeRow>> select_for_migration(store::Db& db, const 
   });
   std::vector<store::VolumeRow> out;
   if (!o.volumes.empty()) {
+    std::set<std::string> seen;
     for (const auto& name : o.volumes) {
+      if (!seen.insert(name).second) continue;  // named twice: copied once
       auto it = std::find_if(all->begin(), all->end(), [&](const auto& v) { return v.volser == name; });
       if (it == all->end()) return make_error(ErrorKind::NotFound, "no volume " + name + " in the catalog");
       if (it->kind != "disk")

@@ -73,7 +73,9 @@ Result<std::vector<std::string>> settle_volumes(const DaemonPaths& paths, TapeSe
   if (!volumes.ok()) return volumes.error();
   for (const auto& v : *volumes) {
     if (v.kind != "tape") continue;
-    if (Status s = tape->library().reconcile(v.volser, v.pool, v.bytes / tape::kRecordSize); !s.ok())
+    if (Status s =
+            tape->library().reconcile(v.volser, v.pool, v.bytes / tape::kRecordSize, v.state == "full");
+        !s.ok())
       done.push_back("catalog and library disagree: " + s.error().message);
   }
   return done;

@@ -209,6 +209,19 @@ void Api::prune_detached() {
 bool Api::handle_tape(const std::string& path, const Query& q, const HttpServer::Request& req,
                       const Identity& who, service::CatalogView& view, store::CatalogReader& r,
                       Responder& out) {
+  try {
+    return handle_tape_routes(path, q, req, who, view, r, out);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of the wrong type in a request body: the caller's mistake, said as such.
+    if (!out.responded())
+      out.send_error(make_error(ErrorKind::Invalid, std::string("bad request body: ") + e.what()));
+    return true;
+  }
+}
+
+bool Api::handle_tape_routes(const std::string& path, const Query& q, const HttpServer::Request& req,
+                             const Identity& who, service::CatalogView& view, store::CatalogReader& r,
+                             Responder& out) {
   const bool ours = path == "/v1/volumes" || path.rfind("/v1/volumes/", 0) == 0 || path == "/v1/queue" ||
                     path.rfind("/v1/queue/", 0) == 0 || path == "/v1/stage" || path == "/v1/estimate" ||
                     path == "/v1/migrations" || path == "/v1/staging" || path == "/v1/fs/staging";
@@ -257,9 +270,12 @@ bool Api::handle_tape(const std::string& path, const Query& q, const HttpServer:
     if (!chunks.ok()) return fail(chunks.error());
     const std::string tag = "content:" + std::to_string(content->id);
     nlohmann::json j;
+    // Another user may wait for the same bytes (contents are shared): they see how it stands,
+    // not whose request it is or what it is for.
     for (const auto& s : tape_->scheduler().queue())
       if (s.tag == tag) {
-        j = {{"state", s.state}, {"words", s.words()}, {"request", s.to_json()}};
+        j = {{"state", s.state}, {"words", s.words()}};
+        if (who.admin || s.who.uid == who.uid) j["request"] = s.to_json();
         break;
       }
     if (j.is_null()) {
@@ -340,8 +356,8 @@ bool Api::handle_tape(const std::string& path, const Query& q, const HttpServer:
           dropped = store::evict_disk_volume(**db, (*row)->id, copies);
         }
         if (!dropped.ok()) return fail(make_error(dropped.error().kind, v + ": " + dropped.error().message));
+        ::unlink((*row)->path.c_str());  // then closed: nobody opens it again after that
         volumes_.forget(v);
-        ::unlink((*row)->path.c_str());
         done.push_back({{"volser", v}, {"chunks", *dropped}});
       }
       out.send(http_status::ok, {{"evicted", done}});
@@ -369,7 +385,10 @@ bool Api::handle_tape(const std::string& path, const Query& q, const HttpServer:
       o.copies = body->value("copies", 1);
       o.keep_disk = body->value("keep_disk", false);
       o.streams = body->value("streams", std::size_t{4});
-      o.commit_bytes = std::max<std::uint64_t>(1, body->value("commit_mb", std::uint64_t{256})) << 20;
+      const auto commit_mb = body->value("commit_mb", std::int64_t{256});
+      if (commit_mb < 1 || commit_mb > (1 << 20))
+        return fail(make_error(ErrorKind::Invalid, "--commit-mb must be 1 to 1048576"));
+      o.commit_bytes = static_cast<std::uint64_t>(commit_mb) << 20;
     } catch (const nlohmann::json::exception& e) {
       return fail(make_error(ErrorKind::Invalid, std::string("bad migration request: ") + e.what()));
     }
@@ -452,9 +471,12 @@ bool Api::handle_tape(const std::string& path, const Query& q, const HttpServer:
     out.send(http_status::ok, estimate_json(*wanted, *tape_));
     return true;
   }
+  prune_detached();
   auto priority = tape::priority_from_name(body->value("priority", "restore"));
   if (!priority)
     return fail(make_error(ErrorKind::Invalid, "priority must be interactive, restore or prefetch"));
+  // Nobody waits on a detached request right now: it never jumps ahead of reads that do.
+  if (*priority == tape::Priority::Interactive) priority = tape::Priority::Restore;
   nlohmann::json j = estimate_json(*wanted, *tape_);
   if (wanted->chunks.empty()) {
     j["id"] = 0;

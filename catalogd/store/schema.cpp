@@ -126,12 +126,14 @@ CREATE TABLE volume_sets(
   volume_id INTEGER NOT NULL,
   set_id INTEGER NOT NULL,
   PRIMARY KEY (volume_id, set_id)) WITHOUT ROWID;
+-- The set that wrote a volume: the first whose files use its chunks (later ones share them).
 INSERT OR IGNORE INTO volume_sets
-  SELECT DISTINCT l.volume_id, p.set_id FROM locations l
+  SELECT l.volume_id, min(p.set_id) FROM locations l
   JOIN content_chunks cc ON cc.chunk_id = l.chunk_id
   JOIN versions v ON v.content_id = cc.content_id
   JOIN nodes n ON n.id = v.node_id
-  JOIN points p ON p.host_id = n.host_id AND p.seq = v.from_seq;
+  JOIN points p ON p.host_id = n.host_id AND p.seq = v.from_seq
+  GROUP BY l.volume_id;
 )sql",
 };
 

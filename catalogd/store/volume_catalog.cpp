@@ -93,12 +93,12 @@ Result<std::vector<ChunkToCopy>> chunks_without_copy(Db& db, std::int64_t volume
 
 Status commit_tape_copies(Db& db, const std::string& volser, const std::string& path, int copy,
                           std::uint64_t committed_bytes, const std::vector<TapeCopyRow>& rows,
-                          const std::vector<std::int64_t>& sources) {
+                          const std::vector<std::int64_t>& sources, bool full) {
   auto txn = Transaction::begin(db);
   if (!txn.ok()) return txn.error();
   std::int64_t volume_id = 0;
   {
-    RECALL_CACHED_STMT(q, db, "SELECT id, kind FROM volumes WHERE volser = ?1");
+    RECALL_CACHED_STMT(q, db, "SELECT id, kind, pool, state FROM volumes WHERE volser = ?1");
     q->bind(1, volser);
     auto r = q->step();
     if (!r.ok()) return r.error();
@@ -106,6 +106,11 @@ Status commit_tape_copies(Db& db, const std::string& volser, const std::string& 
       if (q->text(1) != "tape")
         return make_error(ErrorKind::Conflict,
                           "volume " + volser + " is a " + q->text(1) + " volume, not a cartridge");
+      if (q->i64(2) != copy)
+        return make_error(ErrorKind::Conflict, "cartridge " + volser + " holds copy " +
+                                                   std::to_string(q->i64(2)) + ", not copy " +
+                                                   std::to_string(copy));
+      if (q->text(3) == "full") return make_error(ErrorKind::Conflict, "cartridge " + volser + " is sealed");
       volume_id = q->i64(0);
     }
   }
@@ -132,8 +137,10 @@ Status commit_tape_copies(Db& db, const std::string& volser, const std::string& 
     RECALL_TRY(loc->run());
     loc->reset();
   }
-  RECALL_CACHED_STMT(bytes, db, "UPDATE volumes SET bytes = ?1 WHERE id = ?2");
-  bytes->bind(1, static_cast<std::int64_t>(committed_bytes)).bind(2, volume_id);
+  RECALL_CACHED_STMT(bytes, db, "UPDATE volumes SET bytes = ?1, state = ?3 WHERE id = ?2");
+  bytes->bind(1, static_cast<std::int64_t>(committed_bytes))
+      .bind(2, volume_id)
+      .bind(3, full ? "full" : "online");
   RECALL_TRY(bytes->run());
   RECALL_CACHED_STMT(sets, db,
                      "INSERT OR IGNORE INTO volume_sets(volume_id, set_id) "

@@ -57,11 +57,12 @@ Result<std::vector<VolumeSetRef>> sets_on_volume(Db& db, std::int64_t volume_id)
 Result<std::vector<ChunkToCopy>> chunks_without_copy(Db& db, std::int64_t volume_id, int copy);
 
 // Records blocks now durable on cartridge `volser` (creating its volume row, of copy pool `copy`,
-// on first use) as copy `copy` of their chunks, sets the cartridge's committed length, and notes
-// the backup sets of `sources` as having data on it. One transaction.
+// on first use) as copy `copy` of their chunks, sets the cartridge's committed length (and its
+// state to "full" once sealed), and notes the backup sets of `sources` as having data on it. One
+// transaction; Conflict when the cartridge holds another copy pool or is sealed.
 Status commit_tape_copies(Db& db, const std::string& volser, const std::string& path, int copy,
                           std::uint64_t committed_bytes, const std::vector<TapeCopyRow>& rows,
-                          const std::vector<std::int64_t>& sources);
+                          const std::vector<std::int64_t>& sources, bool full);
 
 // Drops disk volume `volume_id`'s locations and marks it evicted, once every chunk on it has tape
 // copies 1..copies; Conflict, changing nothing, when some do not. Returns the chunks dropped. The

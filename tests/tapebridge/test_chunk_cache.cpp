@@ -105,6 +105,28 @@ TEST(ChunkCache, ADamagedEntryIsDroppedNotServed) {
   EXPECT_EQ(cache.stats().corrupt, 1u);
 }
 
+// Pins of an entry that was dropped (damaged) do not unpin the entry staged again in its place.
+TEST(ChunkCache, OldPinsDoNotTouchAnEntryStagedAgain) {
+  TapeTempDir tmp;
+  auto b = make_block(200'000, 12);
+  ChunkCache cache(tmp.path() + "/c", b.bytes.size() + 10);
+  ASSERT_TRUE(cache.open().ok());
+  auto first = cache.put(b.sha, b.bytes);
+  auto second = cache.share(*first);
+  const std::string hex = to_hex(b.sha);
+  std::filesystem::resize_file(tmp.path() + "/c/" + hex.substr(0, 2) + "/" + hex + ".blk", 10);
+  ASSERT_FALSE(cache.read(*first).ok());  // dropped
+  auto again = cache.put(b.sha, b.bytes);
+  ASSERT_TRUE(again.ok());
+  first->release();
+  second.release();
+  EXPECT_EQ(cache.stats().pinned, 1u) << "the new entry is still pinned by its own pin";
+  auto other = make_block(200'000, 14);
+  ASSERT_TRUE(cache.put(other.sha, other.bytes).ok());  // no room: but the pinned entry stays
+  EXPECT_TRUE(cache.contains(b.sha));
+  EXPECT_EQ(*cache.read(*again), b.plain);
+}
+
 TEST(ChunkCache, ARestartKeepsWhatWasStaged) {
   TapeTempDir tmp;
   auto a = make_block(30'000, 5), b = make_block(40'000, 7);

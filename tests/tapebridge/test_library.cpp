@@ -76,7 +76,7 @@ TEST(Library, WritersFillOneCartridgePerPoolBeforeTakingScratch) {
   auto first = rig.library->writable(1, {});
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(*first, "R00001");
-  ASSERT_TRUE(rig.library->reconcile("R00001", 1, 1).ok());  // joins pool 1
+  ASSERT_TRUE(rig.library->reconcile("R00001", 1, 1, false).ok());  // joins pool 1
   ASSERT_TRUE(rig.library->note_written("R00001", 1, 10, false).ok());
   EXPECT_EQ(*rig.library->writable(1, {}), "R00001");
   // Pool 2 never shares a cartridge with pool 1.

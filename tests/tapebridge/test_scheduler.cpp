@@ -329,6 +329,54 @@ TEST(StagingScheduler, ACheckedOutCopyFallsBackToTheCopyStillInTheLibrary) {
   EXPECT_TRUE(rig.library->operator_requests().empty());
 }
 
+// Both copies off-site, the read waits on copy 1's cartridge; copy 2's comes back first.
+TEST(StagingScheduler, AnOperatorWaitEndsWhicheverCopyComesBack) {
+  TapeRig rig(1, 4, 512, kFastScale);
+  auto chunks = TapeRig::make_chunks(2, 46);
+  rig.write(chunks, "R00001", 1, 1);
+  rig.write(chunks, "R00002", 1, 2);
+  ASSERT_TRUE(rig.library->check_out("R00001", "").ok());
+  ASSERT_TRUE(rig.library->check_out("R00002", "").ok());
+  StagingScheduler sched(*rig.backend, *rig.library, *rig.cache, {});
+  sched.start();
+  auto t = sched.submit(spec_of(alice, Priority::Restore, {&chunks[0]}));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(sched.status(t->id())->cartridge, "R00001");
+  ASSERT_TRUE(rig.library->check_in("R00002", {}).ok());
+  sched.library_changed();
+  EXPECT_EQ(take_bytes(sched, *rig.cache, *t, 0), chunks[0].plain);
+  EXPECT_EQ(rig.backend->loads(), std::vector<std::string>{"R00002"});
+  EXPECT_TRUE(rig.library->operator_requests().empty()) << "nobody waits for R00001 any more";
+}
+
+// A writer never takes a cartridge reads are using, nor one that is off-site.
+TEST(StagingScheduler, ALeaseDoesNotTakeACartridgeReadsUse) {
+  Fixture f(2, 1, 30, {}, 0.02);  // a mount takes 420 ms: long enough to ask while it runs
+  std::vector<const TapeChunk*> all;
+  for (auto& c : f.carts[0]) all.push_back(&c);
+  auto t = f.sched->submit(spec_of(alice, Priority::Restore, all));
+  ASSERT_TRUE(t.ok());
+  // Wait until a drive has R00001 (mounting or reading) while reads still wait on it.
+  for (int i = 0; i < 400; ++i) {
+    auto st = f.sched->status(t->id());
+    if (st && (st->state == "mounting" || st->state == "reading" || st->state == "positioning")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  auto lease = f.sched->lend_drive("migration", {});
+  ASSERT_TRUE(lease.ok());
+  auto busy = (*lease)->mount("R00001", {});
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.error().kind, ErrorKind::Conflict);
+  EXPECT_NE(busy.error().message.find("in use in drive"), std::string::npos) << busy.error().message;
+  ASSERT_TRUE(f.rig.library->check_out("R00003", "").ok());
+  f.sched->library_changed();
+  auto away = (*lease)->mount("R00003", {});
+  ASSERT_FALSE(away.ok());
+  EXPECT_NE(away.error().message.find("not in the library"), std::string::npos);
+  lease->reset();
+  ASSERT_TRUE(f.sched->wait_all(*t, {}).ok());
+}
+
 TEST(StagingScheduler, DroppingATicketWithdrawsWhatNobodyElseWants) {
   Fixture f(1, 2, 4);
   HoldDrives hold(*f.sched, 1);
