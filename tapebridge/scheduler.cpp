@@ -276,15 +276,21 @@ Result<ChunkCache::Pin> StagingScheduler::take(Ticket& ticket, std::size_t index
     }
     changed_.wait_for(lk, kPoll);
     if (slot.state != Slot::State::Pending) continue;
-    if (stopping_) return make_error(ErrorKind::Cancelled, "recalld is stopping");
-    if (cancelled) {
-      lk.unlock();
-      const bool gone = cancelled();
-      lk.lock();
-      if (gone)
-        return make_error(ErrorKind::Cancelled, "staging request " + std::to_string(r.id) + " was cancelled");
-    }
+    if (auto gone = given_up(lk, r.id, cancelled)) return *gone;
   }
+}
+
+// After a wait: the error that ends it if recalld stops or the caller gave up (asked without
+// the lock: cancelled() may poll a socket).
+std::optional<Error> StagingScheduler::given_up(std::unique_lock<std::mutex>& lk, std::uint64_t id,
+                                                const std::function<bool()>& cancelled) {
+  if (stopping_) return make_error(ErrorKind::Cancelled, "recalld is stopping");
+  if (!cancelled) return std::nullopt;
+  lk.unlock();
+  const bool gone = cancelled();
+  lk.lock();
+  if (!gone) return std::nullopt;
+  return make_error(ErrorKind::Cancelled, "staging request " + std::to_string(id) + " was cancelled");
 }
 
 Status StagingScheduler::wait_all(Ticket& ticket, const std::function<bool()>& cancelled) {
@@ -294,14 +300,7 @@ Status StagingScheduler::wait_all(Ticket& ticket, const std::function<bool()>& c
   while (r.open > 0) {
     changed_.wait_for(lk, kPoll);
     if (r.open == 0) break;
-    if (stopping_) return make_error(ErrorKind::Cancelled, "recalld is stopping");
-    if (cancelled) {
-      lk.unlock();
-      const bool gone = cancelled();
-      lk.lock();
-      if (gone)
-        return make_error(ErrorKind::Cancelled, "staging request " + std::to_string(r.id) + " was cancelled");
-    }
+    if (auto gone = given_up(lk, r.id, cancelled)) return *gone;
   }
   if (!r.first_error.empty()) return make_error(r.error_kind, r.first_error);
   return {};

@@ -124,6 +124,7 @@ class StagingScheduler {
   // The queue as it stands, with each request's place, state and ETA (finished ones dropped).
   std::vector<RequestStatus> queue() const;
   std::optional<RequestStatus> status(std::uint64_t id) const;
+  std::size_t outstanding() const;  // requests not finished (cheap: no plan)
   std::vector<DriveStatus> drives() const;
   Stats stats() const;
   // What staging `chunks` would take, ignoring the queue (issue 5's cost hint, the benchmark's
@@ -166,6 +167,8 @@ class StagingScheduler {
   void deliver(const std::shared_ptr<Read>& read, ChunkCache::Pin& landed);
   void finish_slot(Request& r, std::size_t index);
   void withdraw(const std::shared_ptr<Request>& r);
+  std::optional<Error> given_up(std::unique_lock<std::mutex>& lk, std::uint64_t id,
+                                const std::function<bool()>& cancelled);
   bool in_library(const std::string& volser) const;
   bool claimed_elsewhere(const std::string& volser, std::size_t d) const;
   double now() const { return backend_.clock().now(); }

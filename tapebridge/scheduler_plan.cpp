@@ -265,6 +265,11 @@ std::vector<RequestStatus> StagingScheduler::queue() const {
   return out;
 }
 
+std::size_t StagingScheduler::outstanding() const {
+  std::lock_guard lk(mu_);
+  return requests_.size();
+}
+
 std::optional<RequestStatus> StagingScheduler::status(std::uint64_t id) const {
   std::lock_guard lk(mu_);
   if (auto it = requests_.find(id); it != requests_.end()) {
@@ -300,9 +305,12 @@ StagingScheduler::Stats StagingScheduler::stats() const {
 
 StageEstimate StagingScheduler::estimate(const std::vector<WantedChunk>& chunks) const {
   std::set<std::string> offsite;
+  std::map<std::string, std::uint64_t> mounted;  // cartridges in a drive, with its head: no mount needed
   {
     std::lock_guard lk(mu_);
     offsite = offsite_;
+    for (std::size_t e = 0; e < drives_.size(); ++e)
+      if (!drives_[e]->loaded.empty()) mounted[drives_[e]->loaded] = backend_.position(e);
   }
   const TimingModel& t = backend_.timing();
   StageEstimate est;
@@ -336,10 +344,11 @@ StageEstimate StagingScheduler::estimate(const std::vector<WantedChunk>& chunks)
   for (auto& [volser, blocks] : by_cart) {
     std::sort(blocks.begin(), blocks.end());
     std::uint64_t end = 0;
-    const double pass = pass_time(t, 0, blocks, nullptr, &end);
+    auto in_drive = mounted.find(volser);
+    const double pass = pass_time(t, in_drive == mounted.end() ? 0 : in_drive->second, blocks, nullptr, &end);
     const double unmount = t.unmount(end);
     auto& k = carts[volser];
-    k.pass_model_s = t.mount() + pass + unmount;
+    k.pass_model_s = (in_drive == mounted.end() ? t.mount() : 0.0) + pass + unmount;
     total += k.pass_model_s;
     longest_without_unmount = std::max(longest_without_unmount, k.pass_model_s - unmount);
     max_unmount = std::max(max_unmount, unmount);

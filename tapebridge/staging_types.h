@@ -93,7 +93,8 @@ struct StageEstimate {
     bool in_library = true;
     std::size_t chunks = 0;
     std::uint64_t bytes = 0;
-    double pass_model_s = 0;  // mount, one forward pass over what is needed, unmount
+    double pass_model_s =
+        0;  // mount (unless it is in a drive), one forward pass over what is needed, unmount
   };
   std::vector<Cartridge> cartridges;
   std::size_t chunks = 0;

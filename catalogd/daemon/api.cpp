@@ -134,7 +134,7 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
         mounts += d.counters.mounts, records += d.counters.records_read;
       line("recall_tape_mounts_total", mounts);
       line("recall_tape_records_read_total", records);
-      line("recall_tape_queue_requests", tape_->scheduler().queue().size());
+      line("recall_tape_queue_requests", tape_->scheduler().outstanding());
     }
     return out.send_text(http_status::ok, "text/plain; version=0.0.4", m);
   }

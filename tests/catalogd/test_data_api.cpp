@@ -12,6 +12,7 @@
 #include "catalogd/daemon/startup.h"
 #include "catalogd/http/data_client.h"
 #include "catalogd/store/catalog_reader.h"
+#include "home_test_util.h"
 #include "importers/dir_importer.h"
 #include "volume_test_util.h"
 
@@ -49,22 +50,7 @@ class DataApiTest : public ::testing::Test {
     ASSERT_EQ(::chmod(path.c_str(), mode), 0);
   }
 
-  void import(UnixTime at) {
-    auto db = store::Db::open(paths_.catalog, false, false);
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    import::DirImportOptions o;
-    o.host = "h";
-    o.at = at;
-    o.source = src_;
-    o.record_as = "/";
-    o.pool_dir = paths_.pool;
-    o.catalog_path = paths_.catalog;
-    o.threads = 1;
-    import::ImportProgress progress;
-    std::atomic<bool> cancel{false};
-    auto rep = import::import_dir(**db, o, progress, cancel);
-    ASSERT_TRUE(rep.ok()) << rep.error().message;
-  }
+  void import(UnixTime at) { testing::import_tree(paths_, "h", src_, at); }
 
   // The id of the version of `path` (relative to the root, "a/b") in the host's newest point.
   std::int64_t version_of(const std::string& path) {

@@ -16,6 +16,7 @@
 #include "catalogd/daemon/startup.h"
 #include "catalogd/daemon/tape_service.h"
 #include "catalogd/store/volume_catalog.h"
+#include "home_test_util.h"
 #include "importers/dir_importer.h"
 #include "tapebridge/tape_format.h"
 #include "volume_test_util.h"
@@ -57,22 +58,7 @@ class MigrationTest : public ::testing::Test {
         .write(reinterpret_cast<const char*>(b.data()), b.size());
   }
 
-  void import(UnixTime at) {
-    auto db = store::Db::open(paths_.catalog, false, false);
-    ASSERT_TRUE(db.ok());
-    import::DirImportOptions o;
-    o.host = "h";
-    o.at = at;
-    o.source = src_;
-    o.record_as = "/";
-    o.pool_dir = paths_.pool;
-    o.catalog_path = paths_.catalog;
-    o.threads = 1;
-    import::ImportProgress progress;
-    std::atomic<bool> cancel{false};
-    auto rep = import::import_dir(**db, o, progress, cancel);
-    ASSERT_TRUE(rep.ok()) << rep.error().message;
-  }
+  void import(UnixTime at) { testing::import_tree(paths_, "h", src_, at); }
 
   Result<MigrationReport> migrate(MigrateOptions o, const std::atomic<bool>* cancel = nullptr) {
     MigrationProgress progress;

@@ -222,6 +222,18 @@ def diff_listings(expected, actual, limit=6):
     return "\n".join(out)
 
 
+def assert_restored_tree(tc, snap, restored_root, what):
+    """Fails test case `tc` unless the tree at restored_root equals Snapshot `snap` (rebased):
+    attributes, contents and hard links."""
+    want = snap.rebased(restored_root)
+    got = Snapshot(restored_root)
+    d = diff_listings(want.attrs, got.attrs)
+    tc.assertFalse(d, f"{what}: restored tree differs (type/mode/owner/size/mtime_ns/target):\n{d}")
+    bad = [p for p in want.sha if got.sha.get(p) != want.sha[p]]
+    tc.assertFalse(bad, f"{what}: {len(bad)} restored files differ in content, e.g. {bad[:5]}")
+    tc.assertEqual(got.link_groups(), want.link_groups(), f"{what}: hard links not restored as hard links")
+
+
 class Daemon:
     """A recalld on HOME, its stderr in LOGDIR/recalld-N.log."""
 
@@ -682,13 +694,7 @@ class SpineTest(E2EBase):
     # ---- 2: restores are byte identical ----------------------------------------------------
 
     def assert_restored_tree(self, snap, restored_root, what):
-        want = snap.rebased(restored_root)
-        got = Snapshot(restored_root)
-        d = diff_listings(want.attrs, got.attrs)
-        self.assertFalse(d, f"{what}: restored tree differs (type/mode/owner/size/mtime_ns/target):\n{d}")
-        bad = [p for p in want.sha if got.sha.get(p) != want.sha[p]]
-        self.assertFalse(bad, f"{what}: {len(bad)} restored files differ in content, e.g. {bad[:5]}")
-        self.assertEqual(got.link_groups(), want.link_groups(), f"{what}: hard links not restored as hard links")
+        assert_restored_tree(self, snap, restored_root, what)
 
     def test_2_restores_are_byte_identical(self):
         # The whole tree as it was at T1, after the T2 and T3 changes.

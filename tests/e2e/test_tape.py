@@ -124,13 +124,7 @@ class TapeBase(FsBase):
         self.daemon.start()
 
     def assert_tree(self, snap, restored_root, what):
-        want = snap.rebased(restored_root)
-        got = Snapshot(restored_root)
-        d = diff_listings(want.attrs, got.attrs)
-        self.assertFalse(d, f"{what}: restored tree differs:\n{d}")
-        bad = [p for p in want.sha if got.sha.get(p) != want.sha[p]]
-        self.assertFalse(bad, f"{what}: {len(bad)} restored files differ in content, e.g. {bad[:5]}")
-        self.assertEqual(got.link_groups(), want.link_groups(), f"{what}: hard links not restored as hard links")
+        spine.assert_restored_tree(self, snap, restored_root, what)
 
     def fresh_dir(self, name, owner=None):
         d = os.path.join(self.base, name)
