@@ -67,7 +67,8 @@ class ChunkCache {
   // The plain bytes of a pinned chunk, verified. A damaged entry is removed and is Corrupt.
   Result<std::vector<std::uint8_t>> read(const Pin& pin);
 
-  Stats stats() const;
+  Stats stats() const;  // counts pinned entries: not for a hot path
+  std::uint64_t capacity() const { return capacity_; }
   const std::string& dir() const { return dir_; }
 
  private:

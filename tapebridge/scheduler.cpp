@@ -341,13 +341,7 @@ void StagingScheduler::withdraw(const std::shared_ptr<Request>& r) {
     stats_.cancelled++;
     r->open = 0;
     requests_.erase(r->id);
-    RequestStatus s = status_of(*r, nullptr);
-    s.state = "cancelled";
-    finished_.push_back(std::move(s));
-    if (finished_.size() > kKeptFinished) finished_.pop_front();
-    if (std::none_of(requests_.begin(), requests_.end(),
-                     [&](const auto& e) { return e.second->who.uid == r->who.uid; }))
-      service_.erase(r->who.uid);
+    remember_finished(*r, "cancelled");
   }
   for (auto& slot : r->slots) slot.pin.release();  // chunks nobody will take now
   changed_.notify_all();
@@ -446,11 +440,17 @@ void StagingScheduler::finish_slot(Request& r, std::size_t index) {
   }
   auto it = requests_.find(r.id);
   std::shared_ptr<Request> keep = it != requests_.end() ? it->second : nullptr;  // `r` may live only there
+  if (it != requests_.end()) requests_.erase(it);
+  remember_finished(r, r.first_error.empty() ? "done" : "failed");
+}
+
+// With mu_ held, once `r` left requests_: its last status is kept for status(), and a user with
+// nothing left waiting starts afresh in the fairness count.
+void StagingScheduler::remember_finished(const Request& r, const char* state) {
   RequestStatus s = status_of(r, nullptr);
-  s.state = r.first_error.empty() ? "done" : "failed";
+  s.state = state;
   finished_.push_back(std::move(s));
   if (finished_.size() > kKeptFinished) finished_.pop_front();
-  if (it != requests_.end()) requests_.erase(it);
   if (std::none_of(requests_.begin(), requests_.end(),
                    [&](const auto& e) { return e.second->who.uid == r.who.uid; }))
     service_.erase(r.who.uid);

@@ -167,6 +167,7 @@ class StagingScheduler {
   void deliver(const std::shared_ptr<Read>& read, ChunkCache::Pin& landed);
   void finish_slot(Request& r, std::size_t index);
   void withdraw(const std::shared_ptr<Request>& r);
+  void remember_finished(const Request& r, const char* state);
   std::optional<Error> given_up(std::unique_lock<std::mutex>& lk, std::uint64_t id,
                                 const std::function<bool()>& cancelled);
   bool in_library(const std::string& volser) const;

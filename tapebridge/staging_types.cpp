@@ -15,7 +15,9 @@ std::string ordinal(std::size_t n) {
   return std::to_string(n) + suffix;
 }
 
-std::string about(double seconds) {
+}  // namespace
+
+std::string about_duration(double seconds) {
   if (seconds < 0) return "";
   if (seconds < 1) return "less than a second";
   if (seconds < 90) return "about " + std::to_string(static_cast<long>(std::lround(seconds))) + " s";
@@ -23,8 +25,6 @@ std::string about(double seconds) {
     return "about " + std::to_string(static_cast<long>(std::lround(seconds / 60))) + " min";
   return "about " + std::to_string(static_cast<long>(std::lround(seconds / 3600))) + " h";
 }
-
-}  // namespace
 
 const char* to_string(Priority p) {
   switch (p) {
@@ -48,7 +48,7 @@ std::optional<Priority> priority_from_name(std::string_view name) {
 std::string RequestStatus::words() const {
   const std::string tape = "tape " + cartridge;
   const std::string in_drive = drive >= 0 ? " in drive " + std::to_string(drive) : "";
-  const std::string eta = about(eta_s);
+  const std::string eta = about_duration(eta_s);
   const std::string tail = eta.empty() ? "" : ", " + eta;
   if (state == "done") return "Staged: ready to read";
   if (state == "failed") return "Failed: " + error;

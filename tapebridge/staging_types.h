@@ -18,6 +18,8 @@ namespace recall::tape {
 // Who waits, most urgent first: a read blocked in a program right now, a restore job, a prefetch.
 enum class Priority : int { Interactive = 0, Restore = 1, Prefetch = 2 };
 const char* to_string(Priority p);
+// "about 40 s", "about 3 min", "less than a second"; "" for a negative (unknown) time.
+std::string about_duration(double seconds);
 std::optional<Priority> priority_from_name(std::string_view name);
 
 // One stored copy of a chunk on a cartridge.

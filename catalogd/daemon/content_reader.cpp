@@ -44,7 +44,7 @@ ContentSource::ContentSource(VolumeCache& volumes, StreamCounters& counters, Tap
     : volumes_(volumes), counters_(counters), tape_(tape) {}
 
 std::uint64_t ContentSource::window_bytes() const {
-  const std::uint64_t cache = tape_ ? tape_->cache().stats().capacity : 0;
+  const std::uint64_t cache = tape_ ? tape_->cache().capacity() : 0;
   return std::clamp<std::uint64_t>(cache / 4, 1u << 20, 256u << 20);
 }
 

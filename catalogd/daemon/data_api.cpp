@@ -90,9 +90,7 @@ Result<std::pair<nlohmann::json, UniqueFd>> Api::handle_data(const HttpServer::C
   auto path = (*rd)->node_path(version->node_id);
   std::string host_name = "?";  // for the queue's "what"
   if (auto host = (*rd)->node_host(version->node_id); host.ok())
-    if (auto hosts = (*rd)->hosts(); hosts.ok())
-      for (const auto& h : *hosts)
-        if (h.id == *host) host_name = h.name;
+    if (auto name = (*rd)->host_name(*host); name.ok() && !name->empty()) host_name = *name;
   snapshot.end();  // staging may take long; it must not pin the catalog's snapshot
 
   nlohmann::json body = {{"size", content->size}, {"sha256", to_hex(content->sha)}};

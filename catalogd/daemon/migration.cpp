@@ -23,6 +23,11 @@ struct Source {
   std::size_t unreadable = 0;
 };
 
+// The record a cartridge's writing goes on at: its committed end (after the label for a new one).
+std::uint64_t committed_records(const std::optional<store::VolumeRow>& row) {
+  return row ? std::max<std::uint64_t>(1, row->bytes / tape::kRecordSize) : 1;
+}
+
 // Percent of the pool in use: its volumes against `capacity`, or its filesystem's own use.
 double pool_fill(const std::vector<store::VolumeRow>& disk, std::uint64_t capacity,
                  const std::string& pool_dir) {
@@ -116,7 +121,7 @@ Status CopyPass::pick_cartridge() {
       continue;
     }
     volser_ = *pick;
-    const std::uint64_t first = *row ? std::max<std::uint64_t>(1, (*row)->bytes / tape::kRecordSize) : 1;
+    const std::uint64_t first = committed_records(*row);
     const auto cart = tape_.library().find(volser_);
     const std::uint64_t capacity =
         (cart ? cart->capacity_bytes : tape_.backend().timing().capacity_bytes) / tape::kRecordSize;
@@ -136,7 +141,7 @@ Status CopyPass::mount_current() {
   auto row = store::volume_by_volser(db_, volser_);
   if (!row.ok()) return row.error();
   // (Records are formed only with the drive at hand, so nothing formed waits to be written here.)
-  const std::uint64_t committed = *row ? std::max<std::uint64_t>(1, (*row)->bytes / tape::kRecordSize) : 1;
+  const std::uint64_t committed = committed_records(*row);
   if (committed != il_->next_record())
     return make_error(ErrorKind::Conflict, "cartridge " + volser_ + " was written by someone else meanwhile");
   RECALL_TRY(lease_->backend().locate(lease_->drive(), il_->next_record()));

@@ -55,15 +55,8 @@ std::string human_bytes(std::uint64_t b) {
   int u = 0;
   while (v >= 1000 && u < 4) v /= 1000, ++u;
   char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.0f %s", v, units[u]);
+  std::snprintf(buf, sizeof buf, "%.0f %s", v, units[u]);
   return buf;
-}
-
-std::string about_time(double s) {
-  if (s < 1) return "less than a second";
-  if (s < 90) return "about " + std::to_string(std::lround(s)) + " s";
-  if (s < 5400) return "about " + std::to_string(std::lround(s / 60)) + " min";
-  return "about " + std::to_string(std::lround(s / 3600)) + " h";
 }
 
 // The files of a stage or estimate request, resolved for the caller: only what they may read.
@@ -170,7 +163,7 @@ nlohmann::json estimate_json(const Wanted& w, TapeService& tape) {
     words += w.staged_bytes ? ", on disk or staged: no tape needed" : ", on disk: no tape needed";
   } else {
     words += ", " + std::to_string(est.cartridges.size()) +
-             (est.cartridges.size() == 1 ? " tape, " : " tapes, ") + about_time(eta);
+             (est.cartridges.size() == 1 ? " tape, " : " tapes, ") + tape::about_duration(eta);
     if (est.needs_operator) words += " once an operator brings back the tapes that are off-site";
   }
   return {{"files", w.files},
@@ -293,7 +286,8 @@ bool Api::handle_tape_routes(const std::string& path, const Query& q, const Http
         for (const auto& c : est.cartridges)
           tapes += (tapes.empty() ? "" : ", ") + c.volser + " (" + tape_->where(c.volser) + ")";
         j = {{"state", "on tape"},
-             {"words", "On tape " + tapes + ": reading it stages it, " + about_time(est.lower_bound_s)},
+             {"words",
+              "On tape " + tapes + ": reading it stages it, " + tape::about_duration(est.lower_bound_s)},
              {"eta_s", est.lower_bound_s}};
       }
     }
@@ -438,18 +432,9 @@ bool Api::handle_tape_routes(const std::string& path, const Query& q, const Http
     }
     nlohmann::json j = {{"requests", reqs}, {"others", others}};
     if (who.admin) {
-      nlohmann::json drives = nlohmann::json::array();
-      for (const auto& d : tape_->scheduler().drives()) drives.push_back(d.to_json());
-      nlohmann::json ops = nlohmann::json::array();
-      for (const auto& o : tape_->library().operator_requests())
-        ops.push_back({{"id", o.id},
-                       {"volser", o.volser},
-                       {"action", o.action},
-                       {"reason", o.reason},
-                       {"raised", format_utc(o.raised)}});
       const auto cache = tape_->cache().stats();
-      j["drives"] = drives;
-      j["operator_requests"] = ops;
+      j["drives"] = drives_json(*tape_);
+      j["operator_requests"] = operator_requests_json(*tape_);
       j["cache"] = {{"entries", cache.entries},
                     {"bytes", cache.bytes},
                     {"capacity", cache.capacity},

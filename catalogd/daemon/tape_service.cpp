@@ -77,9 +77,4 @@ tape::WantedChunk TapeService::wanted(const store::ChunkLocation& chunk) {
   return w;
 }
 
-bool TapeService::reachable(const store::StoredCopy& copy) const {
-  auto c = library_->find(copy.volser);
-  return c && c->in_library();
-}
-
 }  // namespace recall::daemon

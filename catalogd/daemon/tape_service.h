@@ -44,8 +44,6 @@ class TapeService {
   std::string where(const std::string& volser) const;
   // A chunk's tape copies in the form the scheduler takes (disk copies left out).
   static tape::WantedChunk wanted(const store::ChunkLocation& chunk);
-  // Is every tape copy of a chunk's only copies off-site or missing?
-  bool reachable(const store::StoredCopy& copy) const;
 
   void stop();
 

@@ -25,6 +25,23 @@ std::string describe_copy(const store::StoredCopy& copy, const TapeService* tape
   return s;
 }
 
+nlohmann::json drives_json(TapeService& tape) {
+  nlohmann::json drives = nlohmann::json::array();
+  for (const auto& d : tape.scheduler().drives()) drives.push_back(d.to_json());
+  return drives;
+}
+
+nlohmann::json operator_requests_json(TapeService& tape) {
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& r : tape.library().operator_requests())
+    ops.push_back({{"id", r.id},
+                   {"volser", r.volser},
+                   {"action", r.action},
+                   {"reason", r.reason},
+                   {"raised", format_utc(r.raised)}});
+  return ops;
+}
+
 Result<nlohmann::json> volumes_json(store::Db& db, TapeService* tape) {
   auto rows = store::list_volumes(db);
   if (!rows.ok()) return rows.error();
@@ -54,7 +71,7 @@ Result<nlohmann::json> volumes_json(store::Db& db, TapeService* tape) {
   for (const auto& c : tape->library().cartridges()) {
     nlohmann::json j = tape::Library::to_json(c);
     j["where"] = tape->where(c.volser);
-    const std::uint64_t used = c.records * tape::kRecordSize;
+    const std::uint64_t used = c.bytes_used();
     j["bytes_used"] = used;
     j["fill"] = c.capacity_bytes ? static_cast<double>(used) / static_cast<double>(c.capacity_bytes) : 0.0;
     j["chunks"] = 0;
@@ -70,15 +87,6 @@ Result<nlohmann::json> volumes_json(store::Db& db, TapeService* tape) {
     }
     carts.push_back(std::move(j));
   }
-  nlohmann::json drives = nlohmann::json::array();
-  for (const auto& d : tape->scheduler().drives()) drives.push_back(d.to_json());
-  nlohmann::json ops = nlohmann::json::array();
-  for (const auto& r : tape->library().operator_requests())
-    ops.push_back({{"id", r.id},
-                   {"volser", r.volser},
-                   {"action", r.action},
-                   {"reason", r.reason},
-                   {"raised", format_utc(r.raised)}});
   out["library"] = {{"drives", lc.drives},
                     {"slots", lc.slots},
                     {"free_slots", tape->library().free_slots()},
@@ -87,8 +95,8 @@ Result<nlohmann::json> volumes_json(store::Db& db, TapeService* tape) {
                     {"time_scale", tape->backend().clock().scale()},
                     {"scheduler", tape->config().scheduler}};
   out["cartridges"] = carts;
-  out["drives"] = drives;
-  out["operator_requests"] = ops;
+  out["drives"] = drives_json(*tape);
+  out["operator_requests"] = operator_requests_json(*tape);
   return out;
 }
 

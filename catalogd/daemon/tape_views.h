@@ -14,6 +14,10 @@ namespace recall::daemon {
 // "disk D000001 (online)", "tape R00003 copy 1, in the library (slot 2)", "tape R00007 copy 2, off-site".
 std::string describe_copy(const store::StoredCopy& copy, const TapeService* tape);
 
+// The drives, and the operator's requests (for /v1/volumes and an admin's /v1/queue).
+nlohmann::json drives_json(TapeService& tape);
+nlohmann::json operator_requests_json(TapeService& tape);
+
 // GET /v1/volumes: the library, its cartridges (state, place, fill, backup sets), the disk pool's
 // volumes, the drives and the operator's requests.
 Result<nlohmann::json> volumes_json(store::Db& db, TapeService* tape);

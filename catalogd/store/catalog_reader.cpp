@@ -70,6 +70,14 @@ Result<std::optional<HostRow>> CatalogReader::host(const std::string& name) {
   return std::optional<HostRow>(HostRow{q->i64(0), q->text(1), q->i64(2), q->i64(3), q->i64(4), q->i64(5)});
 }
 
+Result<std::string> CatalogReader::host_name(std::int64_t host_id) {
+  RECALL_Q(q, "SELECT name FROM hosts WHERE id = ?1");
+  q->bind(1, host_id);
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  return *r ? q->text(0) : std::string();
+}
+
 Result<std::vector<PointRow>> CatalogReader::points(std::int64_t host_id) {
   static const std::string sql = std::string(kPointCols) + "WHERE p.host_id = ?1 ORDER BY p.seq";
   RECALL_Q(q, sql.c_str());

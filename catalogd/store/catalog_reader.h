@@ -18,6 +18,8 @@ class CatalogReader {
 
   Result<std::vector<HostRow>> hosts();
   Result<std::optional<HostRow>> host(const std::string& name);
+  // A host's name by id ("" if there is none), without counting its points as host() does.
+  Result<std::string> host_name(std::int64_t host_id);
   Result<std::vector<PointRow>> points(std::int64_t host_id);
   // The newest point at or before `at` (kLatest: the newest); nullopt if none.
   Result<std::optional<PointRow>> point_at(std::int64_t host_id, UnixTime at);
