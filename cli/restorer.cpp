@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 
@@ -91,7 +92,26 @@ Result<std::string> Restorer::pick_name(int dirfd, const std::string& name, cons
     if (o_.dry_run) sum_.plan.push_back({{"action", "merge"}, {"path", shown}});
     return name;
   }
-  switch (o_.on_conflict) {
+  OnConflict choice = o_.on_conflict;
+  if (choice == OnConflict::Ask) {
+    if (o_.dry_run || !o_.ask) {
+      if (o_.dry_run) sum_.plan.push_back({{"action", "ask"}, {"path", shown}});
+      return name;
+    }
+    choice = o_.ask(shown, S_ISDIR(st.st_mode) && !is_dir);
+  }
+  switch (choice) {
+    case OnConflict::Ask:  // not an answer: keep both
+    case OnConflict::Rename:
+      for (int i = 1; i < 10000; ++i) {
+        std::string alt = alternative_name(name, i);
+        if (fstatat(dirfd, alt.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+          sum_.renamed++;
+          if (o_.dry_run) sum_.plan.push_back({{"action", "rename"}, {"path", shown}, {"to", alt}});
+          return alt;
+        }
+      }
+      return make_error(ErrorKind::Conflict, "no free name for " + shown);
     case OnConflict::Skip:
       skip = true;
       sum_.skipped++;
@@ -105,16 +125,6 @@ Result<std::string> Restorer::pick_name(int dirfd, const std::string& name, cons
       sum_.replaced++;
       if (o_.dry_run) sum_.plan.push_back({{"action", "replace"}, {"path", shown}});
       return name;
-    case OnConflict::Rename:
-      for (int i = 1; i < 10000; ++i) {
-        std::string alt = alternative_name(name, i);
-        if (fstatat(dirfd, alt.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
-          sum_.renamed++;
-          if (o_.dry_run) sum_.plan.push_back({{"action", "rename"}, {"path", shown}, {"to", alt}});
-          return alt;
-        }
-      }
-      return make_error(ErrorKind::Conflict, "no free name for " + shown);
   }
   return name;
 }
@@ -180,7 +190,7 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
   auto s = ctx_.api().get_stream(
       target("/v1/content", {{"host", o_.host}, {"at", o_.at}, {"path", host_path}}),
       [&](std::span<const std::uint8_t> data) -> Status {
-        if (interrupted)
+        if (stopped())
           return make_error(ErrorKind::Cancelled, "restore interrupted; nothing half-written was left");
         hash.update(data);
         got += data.size();
@@ -218,8 +228,17 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
   return {};
 }
 
+bool Restorer::stopped() const { return interrupted || (o_.cancel && o_.cancel->load()); }
+
 void Restorer::draw(bool force) {
   std::lock_guard lk(draw_mu_);
+  if (o_.on_progress) {
+    auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_report_ < std::chrono::milliseconds(100)) return;
+    last_report_ = now;
+    o_.on_progress({sum_.bytes, total_bytes_, sum_.files, staging_words_});
+    return;
+  }
   char line[200];
   std::snprintf(line, sizeof line, "restoring  %s of %s  %llu files", human_size(sum_.bytes).c_str(),
                 human_size(total_bytes_).c_str(), static_cast<unsigned long long>(sum_.files));
@@ -254,6 +273,22 @@ std::size_t Restorer::stage_ahead(std::size_t first) {
   }
   if ((*r).value("id", 0ull)) stage_ids_.push_back((*r)["id"].get<std::uint64_t>());
   return i;
+}
+
+void Restorer::estimate() {
+  nlohmann::json paths = nlohmann::json::array();
+  for (const auto& it : items_)
+    if (it.meta.value("type", "") == "file" && !it.meta.contains("unlistable"))
+      paths.push_back(url_encode(it.rel.empty() ? root_path_ : join_host(root_path_, it.rel)));
+  if (paths.empty()) return;
+  // recalld estimates at most 20,000 files at once; the first ones stand for a bigger tree.
+  if (paths.size() > 20000) paths.erase(paths.begin() + 20000, paths.end());
+  auto r = ctx_.api().post("/v1/estimate", {{"host", o_.host}, {"at", o_.at}, {"paths_raw", paths}});
+  if (r.ok()) {
+    sum_.estimate = *r;
+  } else if (r.error().kind != ErrorKind::Offline) {
+    sum_.warnings.push_back("estimating the staging from tape: " + r.error().message);
+  }
 }
 
 void Restorer::cancel_staging() {
@@ -344,10 +379,12 @@ Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const s
 
 Result<RestoreSummary> Restorer::run() {
   root_ = geteuid() == 0;
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  if (o_.catch_signals) {
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+  }
   auto st = ctx_.api().get(target("/v1/stat", {{"host", o_.host}, {"at", o_.at}, {"path", o_.path}}));
   if (!st.ok()) return st.error();
   std::string root_host_path = raw_bytes(*st, "path");
@@ -369,12 +406,13 @@ Result<RestoreSummary> Restorer::run() {
     root_name = slash == std::string::npos ? dest : dest.substr(slash + 1);
   }
   RECALL_TRY(collect(root_host_path, "", *st));
+  if (o_.dry_run && o_.estimate) estimate();
   // Everything that must come from tape is asked for before the first read, a batch at a time, so
   // the tape bridge plans each cartridge's pass over all of it instead of one file after another.
   std::unique_ptr<StagingWatch> watch;
   if (!o_.dry_run) {
     staged_upto_ = stage_ahead(0);
-    if (!stage_ids_.empty() && progress_.enabled())
+    if (!stage_ids_.empty() && (progress_.enabled() || o_.on_progress))
       watch = std::make_unique<StagingWatch>(
           ctx_.socket,
           [this](ClientTransport& api) -> std::string {
@@ -425,7 +463,7 @@ Result<RestoreSummary> Restorer::run() {
       if (it == dir_fds_.end()) continue;  // its directory was skipped
       pfd = it->second;
     }
-    if (interrupted) {
+    if (stopped()) {
       close_all();
       watch.reset();
       cancel_staging();
@@ -463,6 +501,7 @@ Result<RestoreSummary> Restorer::run() {
   }
   close_all();
   watch.reset();
+  if (o_.on_progress) draw(true);
   progress_.done();
   return sum_;
 }

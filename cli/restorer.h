@@ -5,6 +5,9 @@
 // destination's directory descriptor).
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -17,12 +20,26 @@
 
 namespace recall::cli {
 
-enum class OnConflict { Skip, Rename, Overwrite };
+// Rename keeps both (the restored copy gets "NAME.recall-N"); Ask lets `ask` decide per target.
+enum class OnConflict { Skip, Rename, Overwrite, Ask };
+
+// What a front end that draws its own progress (the browser) is told, from the restoring thread.
+struct RestoreProgress {
+  std::uint64_t bytes = 0, total_bytes = 0, files = 0;
+  std::string staging_words;  // "Waiting for tape R00042 - 2nd in queue, about 40 s", or ""
+};
 
 struct RestoreOptions {
   std::string host, at, path, dest;
   OnConflict on_conflict = OnConflict::Rename;
   bool dry_run = false;
+  // OnConflict::Ask: called for each existing target (`shown`, a directory when `is_dir` and the
+  // restored item is not one); returns Skip, Rename or Overwrite. A dry run records "ask" instead.
+  std::function<OnConflict(const std::string& shown, bool is_dir)> ask;
+  std::function<void(const RestoreProgress&)> on_progress;  // at most 10 times a second
+  const std::atomic<bool>* cancel = nullptr;                // set: stop between two writes
+  bool catch_signals = true;                                // SIGINT/SIGTERM stop the restore (CLI)
+  bool estimate = false;  // dry run: ask recalld what staging the files from tape would take
 };
 
 struct RestoreSummary {
@@ -32,6 +49,7 @@ struct RestoreSummary {
   std::uint64_t skipped = 0, renamed = 0, replaced = 0;
   std::vector<std::string> warnings;
   std::vector<nlohmann::json> plan;  // dry run: what would happen to each target
+  nlohmann::json estimate;           // dry run with `estimate`: POST /v1/estimate's answer
 };
 
 class Restorer {
@@ -64,6 +82,8 @@ class Restorer {
   // kStageBatchBytes of them; returns the index of the first item it did not ask for.
   std::size_t stage_ahead(std::size_t first);
   void cancel_staging();
+  bool stopped() const;  // interrupted by a signal or cancelled by the front end
+  void estimate();
   void draw(bool force = false);  // the progress line; from the restore and from the staging watch
 
   static constexpr std::uint64_t kStageBatchBytes = 1ull << 30;
@@ -86,6 +106,7 @@ class Restorer {
   // a directory that does not exist yet.
   std::map<std::string, int> dir_fds_;
   Progress progress_;
+  std::chrono::steady_clock::time_point last_report_{};  // of on_progress
   bool root_ = false;
 };
 

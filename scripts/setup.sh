@@ -12,6 +12,8 @@ PACKAGES=(
   libacl1-dev libattr1-dev acl attr
   libfuse3-dev fuse3
   util-linux passwd procps psmisc python3 curl
+  qt6-base-dev qt6-svg-dev qt6-l10n-tools qt6-tools-dev-tools qt6-qpa-plugins libqt6svg6
+  xvfb xauth fonts-dejavu-core
 )
 
 need_root() {

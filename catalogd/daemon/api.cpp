@@ -272,10 +272,41 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
     if (!offset.ok()) return fail(offset.error());
     sq.limit = static_cast<std::size_t>(*limit);
     sq.offset = static_cast<std::size_t>(*offset);
+    for (auto [name, field] : {std::pair{"after", &sq.after}, std::pair{"before", &sq.before}})
+      if (auto t = arg(q, name); !t.empty()) {
+        auto at = parse_time(t);
+        if (!at.ok()) return fail(at.error());
+        *field = *at;
+      }
+    for (auto [name, field] : {std::pair{"min_size", &sq.min_size}, std::pair{"max_size", &sq.max_size}})
+      if (!arg(q, name).empty()) {
+        auto n = number(q, name, 0, UINT64_MAX);
+        if (!n.ok()) return fail(n.error());
+        *field = *n;
+      }
+    if (auto s = arg(q, "sort"); !s.empty()) {
+      auto sort = service::search_sort_from_name(s);
+      if (!sort)
+        return fail(make_error(ErrorKind::Invalid,
+                               "unknown sort '" + s + "' (rank, name, folder, host, at, size, modified)"));
+      sq.sort = *sort;
+    }
+    if (auto o = arg(q, "order"); !o.empty()) {
+      if (o != "asc" && o != "desc") return fail(make_error(ErrorKind::Invalid, "order must be asc or desc"));
+      sq.descending = o == "desc";
+    }
     auto res = view.search(sq);
     if (!res.ok()) return fail(res.error());
     nlohmann::json hits = nlohmann::json::array();
-    for (const auto& h : res->hits) hits.push_back(hit_json(h));
+    for (const auto& h : res->hits) {
+      hits.push_back(hit_json(h));
+      // Where the bytes live, for those who may read them (as /v1/stat).
+      if (h.version.meta.type == FileType::Regular && view.may_read(h.version.meta)) {
+        auto chunks = view.chunks_of(h.version);
+        if (!chunks.ok()) return fail(chunks.error());
+        hits.back()["where"] = location_json(*chunks, tape_.get());
+      }
+    }
     return out.send(http_status::ok, {{"query", *text},
                                       {"mode", res->mode},
                                       {"total", res->total},

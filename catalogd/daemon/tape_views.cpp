@@ -1,6 +1,8 @@
 #include "catalogd/daemon/tape_views.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "common/time.h"
 
@@ -23,6 +25,37 @@ std::string describe_copy(const store::StoredCopy& copy, const TapeService* tape
   std::string s = "tape " + copy.volser + " copy " + std::to_string(copy.copy);
   if (tape) s += ", " + tape->where(copy.volser);
   return s;
+}
+
+nlohmann::json location_json(const std::vector<store::ChunkLocation>& chunks, const TapeService* tape) {
+  bool tape_needed = false, offsite = false, missing = false;
+  std::set<std::string> carts;
+  for (const auto& ch : chunks) {
+    if (std::any_of(ch.copies.begin(), ch.copies.end(), [](const auto& c) { return c.on_disk(); })) continue;
+    if (ch.copies.empty()) {
+      missing = true;
+      continue;
+    }
+    tape_needed = true;
+    bool reachable = false;
+    for (const auto& c : ch.copies) {
+      const bool away = tape && tape->where(c.volser) == "off-site";
+      if (!away) reachable = true;
+      carts.insert(c.volser);
+    }
+    if (!reachable) offsite = true;
+  }
+  std::string lives = missing ? "none" : offsite ? "offsite" : tape_needed ? "tape" : "disk";
+  std::string words;
+  if (lives == "disk") words = "disk";
+  if (lives == "none") words = "unavailable: no copy of some of its data";
+  if (tape_needed && !missing) {
+    words = carts.size() == 1 ? "tape " : "tapes ";
+    std::size_t n = 0;
+    for (const auto& v : carts) words += (n++ ? ", " : "") + v;
+    words += offsite ? " (off-site: an operator must bring it back)" : " (in the library)";
+  }
+  return {{"lives", lives}, {"cartridges", carts}, {"words", words}};
 }
 
 nlohmann::json drives_json(TapeService& tape) {

@@ -14,6 +14,11 @@ namespace recall::daemon {
 // "disk D000001 (online)", "tape R00003 copy 1, in the library (slot 2)", "tape R00007 copy 2, off-site".
 std::string describe_copy(const store::StoredCopy& copy, const TapeService* tape);
 
+// Where a file's bytes live, for search hits and the browser's "Where" column:
+// {"lives":"disk"|"tape"|"offsite"|"none","cartridges":[...],"words":"..."}. "tape" when some chunk
+// has no disk copy but a copy in the library; "offsite" when some chunk has copies only off-site.
+nlohmann::json location_json(const std::vector<store::ChunkLocation>& chunks, const TapeService* tape);
+
 // The drives, and the operator's requests (for /v1/volumes and an admin's /v1/queue).
 nlohmann::json drives_json(TapeService& tape);
 nlohmann::json operator_requests_json(TapeService& tape);

@@ -139,6 +139,7 @@ Result<nlohmann::json> ClientTransport::call(bhttp::verb verb, std::string targe
 
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(kMaxJsonBody);
+  unreachable_ = true;  // until an answer arrives
   RECALL_TRY(exchange(*request, parser));
   boost::system::error_code ec;
   bhttp::read(stream_, buffer_, parser, ec);
@@ -146,6 +147,7 @@ Result<nlohmann::json> ClientTransport::call(bhttp::verb verb, std::string targe
     close();
     return transport_error(ec, "reading the answer to " + std::string(request->target()));
   }
+  unreachable_ = false;
   const auto& response = parser.get();
   if (!response.keep_alive()) close();
   unsigned status = response.result_int();

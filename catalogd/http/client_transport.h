@@ -65,6 +65,9 @@ class ClientTransport {
 
   const std::string& socket_path() const { return socket_path_; }
   std::uint64_t connects() const { return connects_; }  // connections opened so far
+  // Whether the last JSON call failed for want of an answer (no daemon, cut off, timed out),
+  // as opposed to an error answer from recalld.
+  bool unreachable() const { return unreachable_; }
 
  private:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -83,6 +86,7 @@ class ClientTransport {
   boost::beast::flat_buffer
       buffer_;  // bytes read past the current response belong to no one; kept per connection
   std::uint64_t connects_ = 0;
+  bool unreachable_ = false;
   std::string extra_name_, extra_value_;
 };
 

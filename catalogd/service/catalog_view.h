@@ -37,10 +37,20 @@ struct VersionInfo {
   bool current = false;     // still valid in the host's newest point
 };
 
+// How hits are ordered. Rank: exact name first, then name prefix, then substring, newest first
+// within each. The others order by one column (ties keep the rank order).
+enum class SearchSort { Rank, Name, Folder, Host, At, Size, Modified };
+std::optional<SearchSort> search_sort_from_name(std::string_view name);
+
 struct SearchQuery {
   std::string text;
   std::string host;  // "" = all hosts
   std::optional<FileType> type;
+  // Only versions held by a point in [after, before]; the hit names the newest such point.
+  std::optional<UnixTime> after, before;
+  std::optional<std::uint64_t> min_size, max_size;  // bytes, inclusive
+  SearchSort sort = SearchSort::Rank;
+  bool descending = false;
   std::size_t limit = 50;
   std::size_t offset = 0;
 };

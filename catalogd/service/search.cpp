@@ -4,6 +4,7 @@
 // may restore are returned or counted.
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "catalogd/service/catalog_view.h"
 #include "catalogd/store/schema.h"
@@ -60,16 +61,42 @@ struct Candidate {
   char type;
   UnixTime last_at;
   std::int64_t last_seq;
+  std::uint64_t size;
+  std::int64_t mtime_ns;
 };
 
+// The point count at or before `t`: the seq of the newest point not after it (0 for none).
+std::int64_t seq_at_or_before(const std::vector<store::PointRow>& pts, UnixTime t) {
+  auto it = std::upper_bound(pts.begin(), pts.end(), t,
+                             [](UnixTime v, const store::PointRow& p) { return v < p.at; });
+  return static_cast<std::int64_t>(it - pts.begin());
+}
+
+template <typename T>
+int three_way(const T& a, const T& b) {
+  return a < b ? -1 : b < a ? 1 : 0;
+}
+
 }  // namespace
+
+std::optional<SearchSort> search_sort_from_name(std::string_view name) {
+  static const std::pair<std::string_view, SearchSort> names[] = {
+      {"rank", SearchSort::Rank},        {"name", SearchSort::Name}, {"folder", SearchSort::Folder},
+      {"host", SearchSort::Host},        {"at", SearchSort::At},     {"size", SearchSort::Size},
+      {"modified", SearchSort::Modified}};
+  for (const auto& [n, s] : names)
+    if (n == name) return s;
+  return std::nullopt;
+}
 
 Result<SearchResult> CatalogView::search(const SearchQuery& q) {
   SearchResult res;
   std::string text = q.text;
-  if (text.empty()) return make_error(ErrorKind::Invalid, "search needs some text, e.g. recall search report");
+  if (text.empty())
+    return make_error(ErrorKind::Invalid, "search needs some text, e.g. recall search report");
   if (text.size() > 1024) return make_error(ErrorKind::Invalid, "search text is longer than 1024 bytes");
-  if (text.find('\0') != std::string::npos) return make_error(ErrorKind::Invalid, "search text contains a NUL byte");
+  if (text.find('\0') != std::string::npos)
+    return make_error(ErrorKind::Invalid, "search text contains a NUL byte");
 
   // "dir/name" searches names for the last part and keeps hits whose path contains it all.
   std::string path_filter;
@@ -120,7 +147,7 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
   }
 
   auto versions_q = r_.db().cached(
-      "SELECT n.host_id, n.id, v.id, v.from_seq, v.to_seq, v.type FROM nodes n "
+      "SELECT n.host_id, n.id, v.id, v.from_seq, v.to_seq, v.type, v.size, v.mtime_ns FROM nodes n "
       "JOIN versions v ON v.node_id = n.id WHERE n.name_id = ?1 AND (?2 = 0 OR n.host_id = ?2)");
   if (!versions_q.ok()) return versions_q.error();
   auto& vq = *versions_q;
@@ -134,13 +161,27 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
       if (!row.ok()) return row.error();
       if (!*row) break;
       std::string type = vq->text(5);
-      Candidate c{vq->i64(0), vq->i64(1), vq->i64(2), vq->i64(3), vq->i64(4), i, names[i].match,
-                  type.empty() ? 'f' : type[0], 0, 0};
+      Candidate c{vq->i64(0),
+                  vq->i64(1),
+                  vq->i64(2),
+                  vq->i64(3),
+                  vq->i64(4),
+                  i,
+                  names[i].match,
+                  type.empty() ? 'f' : type[0],
+                  0,
+                  0,
+                  static_cast<std::uint64_t>(vq->i64(6)),
+                  vq->i64(7)};
       if (q.type && static_cast<FileType>(c.type) != *q.type) continue;
+      if ((q.min_size && c.size < *q.min_size) || (q.max_size && c.size > *q.max_size)) continue;
       auto pts = host_points(c.host_id);
       if (!pts.ok()) return pts.error();
       c.last_seq = std::min<std::int64_t>(c.to_seq, static_cast<std::int64_t>((*pts)->size()));
+      if (q.before) c.last_seq = std::min(c.last_seq, seq_at_or_before(**pts, *q.before));
+      if (c.last_seq < c.from_seq) continue;  // every point holding it is after the range
       c.last_at = at_of(**pts, c.last_seq);
+      if (q.after && c.last_at < *q.after) continue;
       cands.push_back(c);
     }
     vq->reset();
@@ -152,6 +193,51 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
     if (a.name != b.name) return names[a.name].name < names[b.name].name;
     return a.version_id < b.version_id;
   });
+  // Another order: by one column over the rank order. Folders and hosts need their names.
+  std::map<std::int64_t, std::string> folder_of;  // node id -> path
+  if (q.sort == SearchSort::Folder)
+    for (const auto& c : cands)
+      if (!folder_of.count(c.node_id)) {
+        auto p = r_.node_path(c.node_id);
+        if (!p.ok()) return p.error();
+        folder_of[c.node_id] = std::move(*p);
+      }
+  if (q.sort == SearchSort::Host && host_names_.empty()) {
+    auto hosts_list = r_.hosts();
+    if (!hosts_list.ok()) return hosts_list.error();
+    for (const auto& h : *hosts_list) host_names_[h.id] = h.name;
+  }
+  // `at` is the point the caller sees the hit at (it can change once access is judged).
+  auto key_order = [&](const Candidate& a, UnixTime a_at, const Candidate& b, UnixTime b_at) {
+    int c = 0;
+    switch (q.sort) {
+      case SearchSort::Rank:
+        return 0;
+      case SearchSort::Name:
+        c = three_way(fold(names[a.name].name), fold(names[b.name].name));
+        break;
+      case SearchSort::Folder:
+        c = three_way(folder_of[a.node_id], folder_of[b.node_id]);
+        break;
+      case SearchSort::Host:
+        c = three_way(host_names_[a.host_id], host_names_[b.host_id]);
+        break;
+      case SearchSort::At:
+        c = three_way(a_at, b_at);
+        break;
+      case SearchSort::Size:
+        c = three_way(a.size, b.size);
+        break;
+      case SearchSort::Modified:
+        c = three_way(a.mtime_ns, b.mtime_ns);
+        break;
+    }
+    return q.descending ? -c : c;
+  };
+  if (q.sort != SearchSort::Rank)
+    std::stable_sort(cands.begin(), cands.end(), [&](const Candidate& a, const Candidate& b) {
+      return key_order(a, a.last_at, b, b.last_at) < 0;
+    });
 
   // A caller other than root sees a hit at the newest point it may read there, which can be
   // older than the version's newest: judge first, then rank on the point the caller sees.
@@ -196,6 +282,7 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
       auto pts = host_points(c.host_id);
       if (!pts.ok()) return pts.error();
       v.at = at_of(**pts, v.seq);
+      if (q.after && v.at < *q.after) continue;
     }
     if (!path_filter.empty()) {
       auto p = r_.node_path(c.node_id);
@@ -205,10 +292,14 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
     }
     visible.push_back(std::move(v));
   }
-  if (!who_.is_root())
+  if (!who_.is_root() && q.sort == SearchSort::Rank)
     std::stable_sort(visible.begin(), visible.end(), [&](const Visible& a, const Visible& b) {
       if (a.c->match != b.c->match) return a.c->match < b.c->match;
       return a.at > b.at;  // ties keep the name order of the first sort
+    });
+  if (!who_.is_root() && q.sort == SearchSort::At)
+    std::stable_sort(visible.begin(), visible.end(), [&](const Visible& a, const Visible& b) {
+      return key_order(*a.c, a.at, *b.c, b.at) < 0;
     });
   std::size_t allowed = visible.size();
   if (who_.is_root() && path_filter.empty()) allowed = cands.size();

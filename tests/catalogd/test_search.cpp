@@ -172,7 +172,8 @@ std::multiset<std::string> host_paths(const SearchResult& r) {
 std::string describe(const SearchResult& r) {
   std::string s = "mode=" + r.mode + " total=" + std::to_string(r.total) + "\n";
   for (const auto& h : r.hits)
-    s += "  " + h.host + ":" + h.path + " match=" + std::to_string(h.match) + " at=" + std::to_string(h.at) + "\n";
+    s += "  " + h.host + ":" + h.path + " match=" + std::to_string(h.match) + " at=" + std::to_string(h.at) +
+         "\n";
   return s;
 }
 
@@ -249,8 +250,9 @@ TEST_F(SearchTest, GlobPatterns) {
   EXPECT_EQ(odt.mode, "glob");
   // alpha /docs/report.odt v1 and v2, alpha /private/report.odt, beta /docs/report.odt.
   EXPECT_EQ(odt.total, 4u) << describe(odt);
-  EXPECT_EQ(host_paths(odt), (std::multiset<std::string>{"alpha:/docs/report.odt", "alpha:/docs/report.odt",
-                                                         "alpha:/private/report.odt", "beta:/docs/report.odt"}));
+  EXPECT_EQ(host_paths(odt),
+            (std::multiset<std::string>{"alpha:/docs/report.odt", "alpha:/docs/report.odt",
+                                        "alpha:/private/report.odt", "beta:/docs/report.odt"}));
   for (const auto& h : odt.hits) EXPECT_EQ(h.match, 2);
   auto q = search(root_id_, "x.?");
   EXPECT_EQ(q.mode, "glob");
@@ -264,9 +266,9 @@ TEST_F(SearchTest, GlobPatterns) {
 TEST_F(SearchTest, PathQueries) {
   auto r = search(root_id_, "docs/report");
   EXPECT_EQ(r.mode, "path");
-  EXPECT_EQ(host_paths(r),
-            (std::multiset<std::string>{"alpha:/docs/report", "alpha:/docs/report.odt", "alpha:/docs/report.odt",
-                                        "alpha:/docs/Report-2026.ods", "beta:/docs/report.odt"}))
+  EXPECT_EQ(host_paths(r), (std::multiset<std::string>{
+                               "alpha:/docs/report", "alpha:/docs/report.odt", "alpha:/docs/report.odt",
+                               "alpha:/docs/Report-2026.ods", "beta:/docs/report.odt"}))
       << describe(r);
   EXPECT_EQ(r.total, 5u);
   auto upper = search(root_id_, "DOCS/Report.o");
@@ -421,6 +423,91 @@ TEST_F(SearchTest, TypeFilter) {
   EXPECT_EQ(host_paths(d), (std::multiset<std::string>{"alpha:/docs", "beta:/docs"})) << describe(d);
 }
 
+TEST_F(SearchTest, SizeFilter) {
+  SearchQuery q;
+  q.text = "report.odt";
+  q.min_size = 50;
+  q.max_size = 150;
+  auto r = search(root_id_, q);
+  ASSERT_EQ(r.total, 1u) << describe(r);
+  EXPECT_EQ(r.hits[0].version.meta.size, 100u);
+  q.min_size = 150;
+  q.max_size.reset();
+  r = search(root_id_, q);
+  ASSERT_EQ(r.total, 1u) << describe(r);
+  EXPECT_EQ(r.hits[0].version.meta.size, 200u);
+}
+
+TEST_F(SearchTest, TimeRangeKeepsVersionsHeldByAPointInItAndNamesTheNewestSuchPoint) {
+  SearchQuery q;
+  q.text = "Report-2026";  // only in alpha's point 2 (2000)
+  q.before = 1500;
+  EXPECT_EQ(search(root_id_, q).total, 0u);
+  q.before.reset();
+  q.after = 2500;
+  EXPECT_EQ(search(root_id_, q).total, 0u);
+  q.after = 1500;
+  q.before = 2500;
+  auto r = search(root_id_, q);
+  ASSERT_EQ(r.total, 1u) << describe(r);
+  EXPECT_EQ(r.hits[0].at, 2000);
+  // alpha's report.odt v2 is in points 2000 and 3000: before 2500 names 2000, not 3000.
+  q.text = "report.odt";
+  q.host = "alpha";
+  q.after.reset();
+  r = search(root_id_, q);
+  bool saw_v2 = false;
+  for (const auto& h : r.hits) {
+    EXPECT_LE(h.at, 2500) << h.path;
+    if (h.version.meta.size == 200) {
+      saw_v2 = true;
+      EXPECT_EQ(h.at, 2000);
+    }
+  }
+  EXPECT_TRUE(saw_v2) << describe(r);
+  // The same for a user: the range applies to the point they may restore at.
+  q.text = "report-old";  // alice may reach it at point 1 only
+  q.after = 1500;
+  q.before.reset();
+  EXPECT_EQ(search(user_id_, q).total, 0u);
+  q.after = 500;
+  EXPECT_EQ(search(user_id_, q).total, 1u);
+}
+
+TEST_F(SearchTest, SortByAColumnEitherWay) {
+  SearchQuery q;
+  q.text = "report.odt";
+  q.sort = recall::service::SearchSort::Size;
+  auto asc = search(root_id_, q);
+  ASSERT_GE(asc.hits.size(), 3u) << describe(asc);
+  for (std::size_t i = 1; i < asc.hits.size(); ++i)
+    EXPECT_LE(asc.hits[i - 1].version.meta.size, asc.hits[i].version.meta.size) << describe(asc);
+  q.descending = true;
+  auto desc = search(root_id_, q);
+  EXPECT_EQ(desc.hits.front().version.meta.size, 200u) << describe(desc);
+  q.sort = recall::service::SearchSort::Host;
+  auto hosts = search(root_id_, q);
+  EXPECT_EQ(hosts.hits.front().host, "beta") << describe(hosts);
+  EXPECT_EQ(hosts.hits.back().host, "alpha") << describe(hosts);
+  // Paging goes on in the same order.
+  q.sort = recall::service::SearchSort::Folder;
+  q.descending = false;
+  q.limit = 1;
+  std::vector<std::string> paged;
+  for (q.offset = 0; q.offset < 10; ++q.offset) {
+    auto page = search(root_id_, q);
+    if (page.hits.empty()) break;
+    paged.push_back(page.hits[0].path);
+  }
+  EXPECT_TRUE(std::is_sorted(paged.begin(), paged.end())) << ::testing::PrintToString(paged);
+  EXPECT_GE(paged.size(), 3u);
+  q.limit = 50;
+  q.offset = 0;
+  q.descending = true;
+  auto user = search(user_id_, q);
+  for (std::size_t i = 1; i < user.hits.size(); ++i) EXPECT_GE(user.hits[i - 1].path, user.hits[i].path);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Access
 
@@ -430,10 +517,10 @@ TEST_F(SearchTest, UserSeesOnlyWhatTheHostWouldLetThemRead) {
   // /docs/secret-report.txt (0600 root). Everything else stays, including own-report.txt
   // (owned by "alice", who is uid 1234 here) and /shared/report-old.txt at point 1 only.
   EXPECT_EQ(host_paths(r),
-            (std::multiset<std::string>{"alpha:/docs/report", "alpha:/docs/report.odt", "alpha:/docs/report.odt",
-                                        "alpha:/docs/Report-2026.ods", "alpha:/docs/myreport.txt",
-                                        "alpha:/docs/own-report.txt", "alpha:/shared/report-old.txt",
-                                        "alpha:/reports", "beta:/docs/report.odt"}))
+            (std::multiset<std::string>{
+                "alpha:/docs/report", "alpha:/docs/report.odt", "alpha:/docs/report.odt",
+                "alpha:/docs/Report-2026.ods", "alpha:/docs/myreport.txt", "alpha:/docs/own-report.txt",
+                "alpha:/shared/report-old.txt", "alpha:/reports", "beta:/docs/report.odt"}))
       << describe(r);
   EXPECT_EQ(r.total, 9u);
   EXPECT_EQ(r.total, r.hits.size());
@@ -480,17 +567,24 @@ TEST_F(SearchTest, ResolveDeniesBehindUnsearchableDirectories) {
     ASSERT_FALSE(r.ok()) << what << " resolved";
     EXPECT_EQ(r.error().kind, kind) << what << ": " << r.error().message;
   };
-  expect_kind(user.resolve("alpha", kLatest, "/private/report.odt", kRead), ErrorKind::Denied, "/private/report.odt");
+  expect_kind(user.resolve("alpha", kLatest, "/private/report.odt", kRead), ErrorKind::Denied,
+              "/private/report.odt");
   // Denied whether or not the name exists: existence must not leak.
-  expect_kind(user.resolve("alpha", kLatest, "/private/no-such-file", 0), ErrorKind::Denied, "/private/no-such-file");
+  expect_kind(user.resolve("alpha", kLatest, "/private/no-such-file", 0), ErrorKind::Denied,
+              "/private/no-such-file");
   expect_kind(user.resolve("alpha", kLatest, "/private/a/b/c", 0), ErrorKind::Denied, "/private/a/b/c");
-  expect_kind(user.resolve("alpha", kLatest, "/noexec/report-hidden.txt", 0), ErrorKind::Denied, "/noexec/...");
+  expect_kind(user.resolve("alpha", kLatest, "/noexec/report-hidden.txt", 0), ErrorKind::Denied,
+              "/noexec/...");
   expect_kind(user.resolve("alpha", kLatest, "/noexec/nothing", 0), ErrorKind::Denied, "/noexec/nothing");
-  expect_kind(user.resolve("alpha", kLatest, "/shared/report-old.txt", kRead), ErrorKind::Denied, "/shared now");
-  expect_kind(user.resolve("alpha", 1000, "/shared/nothing", kRead), ErrorKind::NotFound, "/shared/nothing at 1");
-  expect_kind(user.resolve("alpha", kLatest, "/docs/no-such-file", 0), ErrorKind::NotFound, "/docs/no-such-file");
+  expect_kind(user.resolve("alpha", kLatest, "/shared/report-old.txt", kRead), ErrorKind::Denied,
+              "/shared now");
+  expect_kind(user.resolve("alpha", 1000, "/shared/nothing", kRead), ErrorKind::NotFound,
+              "/shared/nothing at 1");
+  expect_kind(user.resolve("alpha", kLatest, "/docs/no-such-file", 0), ErrorKind::NotFound,
+              "/docs/no-such-file");
   expect_kind(user.resolve("alpha", kLatest, "/no-such-dir/x", 0), ErrorKind::NotFound, "/no-such-dir/x");
-  expect_kind(user.resolve("alpha", kLatest, "/docs/Report-2026.ods", 0), ErrorKind::NotFound, "deleted in 3");
+  expect_kind(user.resolve("alpha", kLatest, "/docs/Report-2026.ods", 0), ErrorKind::NotFound,
+              "deleted in 3");
   expect_kind(user.resolve("alpha", kLatest, "/docs/report/x", 0), ErrorKind::NotFound, "file as dir");
   expect_kind(user.resolve("alpha", kLatest, "/docs/secret-report.txt", kRead), ErrorKind::Denied, "secret");
   expect_kind(user.resolve("alpha", 999, "/docs", 0), ErrorKind::NotFound, "before first point");
@@ -517,7 +611,8 @@ TEST_F(SearchTest, ResolveDeniesBehindUnsearchableDirectories) {
 
   // Root: existence is the only question.
   CatalogView root(*reader_, root_id_, owners_);
-  expect_kind(root.resolve("alpha", kLatest, "/private/no-such-file", 0), ErrorKind::NotFound, "root no-such");
+  expect_kind(root.resolve("alpha", kLatest, "/private/no-such-file", 0), ErrorKind::NotFound,
+              "root no-such");
   EXPECT_TRUE(root.resolve("alpha", kLatest, "/private/report.odt", kRead).ok());
   EXPECT_TRUE(root.resolve("alpha", kLatest, "/noexec/report-hidden.txt", kRead).ok());
 }
