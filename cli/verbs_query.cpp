@@ -49,6 +49,7 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
 
   static std::string host, at = "latest", path = "/", query, type;
   static std::size_t limit = 50, offset = 0;
+  static std::string after, before, min_size, max_size, sort, order;
   auto* points = app.add_subcommand("points", "List the points in time of a host");
   points->add_option("--host", host, "host name")->required();
   points->callback([&] {
@@ -86,11 +87,24 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
   search->add_option("--type", type, "only this type: file, dir, symlink");
   search->add_option("--limit", limit, "results per page")->capture_default_str();
   search->add_option("--offset", offset, "skip this many results (paging)")->capture_default_str();
+  search->add_option("--after", after, "only versions in a point at or after TIME (ISO 8601)");
+  search->add_option("--before", before,
+                     "only versions in a point at or before TIME; hits name the newest such point");
+  search->add_option("--min-size", min_size, "only files of at least this many bytes");
+  search->add_option("--max-size", max_size, "only files of at most this many bytes");
+  search->add_option("--sort", sort, "rank (default), name, folder, host, at, size or modified");
+  search->add_option("--order", order, "asc or desc (with --sort)");
   search->callback([&] {
     action = [&]() -> int {
       auto r = ctx.api().get(target("/v1/search", {{"q", query},
                                                    {"host", host},
                                                    {"type", type},
+                                                   {"after", after},
+                                                   {"before", before},
+                                                   {"min_size", min_size},
+                                                   {"max_size", max_size},
+                                                   {"sort", sort},
+                                                   {"order", order},
                                                    {"limit", std::to_string(limit)},
                                                    {"offset", std::to_string(offset)}}));
       if (!r.ok()) return report(r.error());

@@ -690,6 +690,17 @@ class SpineTest(E2EBase):
               ["results"]]
         self.assertEqual(len(ten), 10, "enough copyright files for paging")
         self.assertEqual(p1 + p2, ten, "--offset pages through the same order")
+        # Sorting and filters, as the browser uses them.
+        sizes = [h["size"] for h in self.rj("search", "copyright", "--host", HOST, "--sort", "size", "--order",
+                                            "desc", "--limit", "10000")["results"]]
+        self.assertEqual(sizes, sorted(sizes, reverse=True), "--sort size --order desc")
+        big = self.rj("search", "copyright", "--host", HOST, "--min-size", str(sizes[0]), "--limit", "10000")
+        self.assertTrue(big["results"] and all(h["size"] == sizes[0] for h in big["results"]), big)
+        self.assertEqual(self.rj("search", "copyright", "--host", HOST, "--before", "2000-01-01T00:00:00Z")["total"], 0)
+        self.assertTrue(all(h["at"] == T1 for h in self.rj("search", "copyright", "--host", HOST, "--before", T1_5,
+                                                            "--limit", "10000")["results"]), "--before names T1")
+        self.assertTrue(all(h.get("where", {}).get("lives") == "disk" for h in big["results"]), big)
+        self.assert_one_line_error(self.recall("search", "x", "--sort", "colour"), codes=(2,), what="unknown sort")
 
     # ---- 2: restores are byte identical ----------------------------------------------------
 
