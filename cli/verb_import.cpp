@@ -1,4 +1,4 @@
-// `recall import dir`: starts an import job in recalld and follows it. Ctrl-C cancels the
+// `recall import dir|tar`: starts an import job in recalld and follows it. Ctrl-C cancels the
 // job, and the catalog stays exactly as it was.
 #include <unistd.h>
 
@@ -45,6 +45,104 @@ void print_summary(const nlohmann::json& rep) {
                   s["reason"].get<std::string>().c_str());
   }
   for (const auto& w : rep["warnings"]) std::printf("  warning   %s\n", w.get<std::string>().c_str());
+}
+
+void print_tar_summary(const nlohmann::json& rep) {
+  if (rep.value("already_imported", false)) {
+    std::printf("%s: already imported (volume %s, point %s); nothing to do\n", rep["archive"].get<std::string>().c_str(),
+                rep["volser"].get<std::string>().c_str(), rep["already_as"].get<std::string>().c_str());
+    return;
+  }
+  std::printf("point %s of %s (%s, #%lld) recorded from %s in %.1f s\n", rep["at"].get<std::string>().c_str(),
+              rep["host"].get<std::string>().c_str(), rep["kind"].get<std::string>().c_str(),
+              rep["seq"].get<long long>(), rep["archive"].get<std::string>().c_str(), rep["seconds"].get<double>());
+  std::printf("  members   %llu; %llu entries in the point: %llu new or changed, %llu unchanged, %llu gone\n",
+              rep["members"].get<unsigned long long>(), rep["entries"].get<unsigned long long>(),
+              rep["changed"].get<unsigned long long>(), rep["unchanged"].get<unsigned long long>(),
+              rep["deleted"].get<unsigned long long>());
+  if (rep["in_place"].get<bool>())
+    std::printf("  data      %s of files, read in place from the archive (volume %s): %s not seen before\n",
+                human_size(rep["bytes_total"]).c_str(), rep["volser"].get<std::string>().c_str(),
+                human_size(rep["referenced_bytes"]).c_str());
+  else
+    std::printf("  data      %s of files from a %s archive, %s stored in the disk pool after dedup and compression\n",
+                human_size(rep["bytes_total"]).c_str(), rep["compression"].get<std::string>().c_str(),
+                human_size(rep["stored_bytes"]).c_str());
+  for (const auto& w : rep["warnings"]) std::printf("  warning   %s\n", w.get<std::string>().c_str());
+}
+
+void add_tar_verb(CLI::App* imp, Context& ctx, Action& action) {
+  auto* tar = imp->add_subcommand(
+      "tar", "Record tar archives (ustar, pax, GNU; plain or compressed) as points of a host, in order");
+  static std::string host, prefix = "/";
+  static std::vector<std::string> ats, archives;
+  static int level = 3;
+  tar->add_option("--host", host, "the host the archives belong to")->required();
+  tar->add_option("--at", ats,
+                  "time of the point (ISO 8601); once per archive, in order (default: each archive file's "
+                  "modification time)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  tar->add_option("--prefix", prefix, "where members go in the point: data/x becomes PREFIX/data/x")
+      ->capture_default_str();
+  tar->add_option("--zstd-level", level, "compression level for data stored in the pool (compressed archives)")
+      ->capture_default_str();
+  tar->add_option("ARCHIVE", archives,
+                  "archives to import; a GNU --listed-incremental chain in level order (0, 1, 2...)")
+      ->required();
+  tar->footer(
+      "Uncompressed archives are read in place: keep them where they are. Each archive becomes one point,\n"
+      "atomically; an archive imported before is noticed and skipped.");
+  tar->callback([&] {
+    action = [&]() -> int {
+      if (!ats.empty() && ats.size() != archives.size())
+        return report(make_error(ErrorKind::Invalid, "give --at once per archive (" + std::to_string(archives.size()) +
+                                                         " archives, " + std::to_string(ats.size()) + " --at)"));
+      nlohmann::json results = nlohmann::json::array();
+      for (std::size_t i = 0; i < archives.size(); ++i) {
+        char resolved[PATH_MAX];
+        if (!realpath(archives[i].c_str(), resolved))
+          return report(io_error("cannot import " + archives[i], errno));
+        nlohmann::json body = {{"kind", "tar"}, {"host", host}, {"path", resolved}, {"prefix", prefix},
+                               {"zstd_level", level}};
+        if (!ats.empty()) {
+          auto t = parse_time(ats[i]);
+          if (!t.ok()) return report(t.error());
+          body["at"] = format_utc(*t);
+        }
+        auto started = ctx.api().post("/v1/imports", body);
+        if (!started.ok()) return report(started.error());
+        const std::string name = archives[i];
+        auto done = follow_job(
+            ctx, (*started)["id"].get<std::uint64_t>(),
+            [name](const nlohmann::json& st, double secs) {
+              const auto& p = st["progress"];
+              std::uint64_t read = p["bytes_read"], total = p["bytes_total"];
+              char line[512];
+              std::snprintf(line, sizeof line, "%s  %s  %3.0f%%  %s of %s  %llu entries  %s",
+                            st["state"] == "queued" ? "waiting for another import" : "reading", name.c_str(),
+                            total ? 100.0 * static_cast<double>(read) / static_cast<double>(total) : 0.0,
+                            human_size(read).c_str(), human_size(total).c_str(),
+                            p["entries"].get<unsigned long long>(), rate(read, secs).c_str());
+              return std::string(line);
+            },
+            "; the catalog is unchanged");
+        if (!done.ok()) {
+          if (i > 0)
+            return report(make_error(done.error().kind, done.error().message + " (the " + std::to_string(i) +
+                                                            " archive(s) before it were imported)"));
+          return report(done.error());
+        }
+        if (ctx.json)
+          results.push_back(*done);
+        else
+          print_tar_summary((*done)["report"]);
+      }
+      if (ctx.json) print_json({{"imports", results}});
+      return 0;
+    };
+  });
 }
 
 }  // namespace
@@ -97,6 +195,7 @@ void add_import_verbs(CLI::App& app, Context& ctx, Action& action) {
       return 0;
     };
   });
+  add_tar_verb(imp, ctx, action);
 }
 
 }  // namespace recall::cli

@@ -17,6 +17,7 @@
 #include "catalogd/store/catalog_writer.h"
 #include "common/paths.h"
 #include "importers/chunk_store.h"
+#include "importers/import_txn.h"
 #include "importers/file_hasher.h"
 #include "importers/file_meta_reader.h"
 
@@ -97,15 +98,14 @@ class DirImport {
   Result<std::int64_t> node_for(std::int64_t parent, const std::string& name,
                                 const std::optional<store::VersionRow>& prev) {
     if (prev) return prev->node_id;
-    return writer_->child_node(parent, name);
+    return txn_.writer->child_node(parent, name);
   }
 
   store::Db& db_;
   const DirImportOptions& o_;
   ImportProgress& progress_;
   const std::atomic<bool>& cancel_;
-  std::optional<store::PointWriter> writer_;
-  std::unique_ptr<ChunkStore> chunks_;
+  ImportTxn txn_;
   std::unique_ptr<HashPool> pool_;
   StoredSet stored_;
   FileMetaReader meta_reader_;
@@ -129,8 +129,8 @@ Result<DirImport::Outcome> DirImport::keep_or_replace(std::int64_t node,
                                                      const std::string& xattr_path) {
   if (prev && unchanged(prev->meta, meta)) return Outcome::Kept;
   if (auto s = meta_reader_.add_extras(xattr_path, meta); !s.ok()) return Outcome::Vanished;
-  if (prev) RECALL_TRY(writer_->close_version(prev->id));
-  auto v = writer_->add_version(node, meta, 0);
+  if (prev) RECALL_TRY(txn_.writer->close_version(prev->id));
+  auto v = txn_.writer->add_version(node, meta, 0);
   if (!v.ok()) return v.error();
   progress_.entries_changed++;
   return Outcome::Recorded;
@@ -140,10 +140,10 @@ Status DirImport::gone(const std::string& shown, const std::string& why, const s
                        std::int64_t node) {
   skip(shown, why);
   if (prev) {
-    RECALL_TRY(writer_->close_version(prev->id));
+    RECALL_TRY(txn_.writer->close_version(prev->id));
     progress_.entries_deleted++;
   }
-  return writer_->close_subtree(node);
+  return txn_.writer->close_subtree(node);
 }
 
 Status DirImport::record_ancestors(const std::vector<std::string>& parts, const std::string& source_root) {
@@ -156,7 +156,7 @@ Status DirImport::record_ancestors(const std::vector<std::string>& parts, const 
     if (!sp.ok()) return sp.error();
     src_parts = *sp;
   }
-  std::int64_t node = writer_->root_node();
+  std::int64_t node = txn_.writer->root_node();
   for (std::size_t i = 0; i < parts.size(); ++i) {
     std::size_t up = parts.size() - i;  // how far above the source root this ancestor is
     std::vector<std::string> sp(src_parts.begin(),
@@ -164,22 +164,22 @@ Status DirImport::record_ancestors(const std::vector<std::string>& parts, const 
     std::string real = join_point_path(sp);
     struct stat st {};
     if (lstat(real.c_str(), &st) != 0) return io_error("cannot stat " + real, errno);
-    auto prev = writer_->open_version(node);
+    auto prev = txn_.writer->open_version(node);
     if (!prev.ok()) return prev.error();
     auto kept = keep_or_replace(node, *prev, meta_reader_.from_stat(st), real);
     if (!kept.ok()) return kept.error();
     if (*kept == Outcome::Vanished) return make_error(ErrorKind::Io, "cannot read the attributes of " + real);
     progress_.entries++;
     // Anything else the previous point had beside the path being imported is gone now.
-    auto children = writer_->open_children(node);
+    auto children = txn_.writer->open_children(node);
     if (!children.ok()) return children.error();
     for (const auto& [name, v] : *children) {
       if (name == parts[i]) continue;
-      RECALL_TRY(writer_->close_version(v.id));
-      if (is_dir(v.meta)) RECALL_TRY(writer_->close_subtree(v.node_id));
+      RECALL_TRY(txn_.writer->close_version(v.id));
+      if (is_dir(v.meta)) RECALL_TRY(txn_.writer->close_subtree(v.node_id));
       progress_.entries_deleted++;
     }
-    auto child = writer_->child_node(node, parts[i]);
+    auto child = txn_.writer->child_node(node, parts[i]);
     if (!child.ok()) return child.error();
     node = *child;
   }
@@ -204,7 +204,7 @@ Status DirImport::handle_entry(const DirTask& dir, int dir_fd, const std::string
     if (meta.type != FileType::Directory) return {};
     if (st.st_dev != root_dev_ && !o_.cross_filesystems) {
       // A mount point: recorded as an empty directory unless asked to cross.
-      return writer_->close_subtree(node);
+      return txn_.writer->close_subtree(node);
     }
     subdirs.push_back({real, shown, node, {st.st_dev, st.st_ino}});
     return {};
@@ -218,10 +218,10 @@ Status DirImport::handle_entry(const DirTask& dir, int dir_fd, const std::string
   if (!prev) {
     // A new path whose inode, size and times match a file of the previous point was moved
     // (a renamed directory, say): its content is known, so it is not read again.
-    auto moved = writer_->moved_version(meta.ino, meta.size, meta.mtime_ns, meta.ctime_ns);
+    auto moved = txn_.writer->moved_version(meta.ino, meta.size, meta.mtime_ns, meta.ctime_ns);
     if (!moved.ok()) return moved.error();
     if (*moved && (*moved)->content_id) {
-      auto v = writer_->add_version(node, meta, (*moved)->content_id);
+      auto v = txn_.writer->add_version(node, meta, (*moved)->content_id);
       if (!v.ok()) return v.error();
       progress_.entries_changed++;
       progress_.files_unchanged++;
@@ -231,8 +231,8 @@ Status DirImport::handle_entry(const DirTask& dir, int dir_fd, const std::string
   DevIno key{st.st_dev, st.st_ino};
   if (st.st_nlink > 1) {
     if (auto it = link_contents_.find(key); it != link_contents_.end()) {
-      if (prev_id) RECALL_TRY(writer_->close_version(prev_id));
-      auto v = writer_->add_version(node, meta, it->second);
+      if (prev_id) RECALL_TRY(txn_.writer->close_version(prev_id));
+      auto v = txn_.writer->add_version(node, meta, it->second);
       if (!v.ok()) return v.error();
       progress_.entries_changed++;
       return {};
@@ -255,14 +255,14 @@ Status DirImport::handle_entry(const DirTask& dir, int dir_fd, const std::string
 }
 
 Status DirImport::walk_dir(const DirTask& dir) {
-  auto prev_children = writer_->open_children(dir.node);
+  auto prev_children = txn_.writer->open_children(dir.node);
   if (!prev_children.ok()) return prev_children.error();
   int fd = ::open(dir.real.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     skip(dir.shown + "/", std::string(err == ENOENT ? "vanished during the backup" : "cannot list: ") +
                               (err == ENOENT ? "" : std::strerror(err)));
-    return writer_->close_subtree(dir.node);
+    return txn_.writer->close_subtree(dir.node);
   }
   struct stat st {};
   // Opened by path, so check it is still the directory its parent listed: a directory above
@@ -270,19 +270,19 @@ Status DirImport::walk_dir(const DirTask& dir) {
   if (fstat(fd, &st) != 0 || st.st_dev != dir.id.dev || st.st_ino != dir.id.ino) {
     ::close(fd);
     skip(dir.shown + "/", "changed during the backup; recorded empty");
-    return writer_->close_subtree(dir.node);
+    return txn_.writer->close_subtree(dir.node);
   }
   if (!walked_.insert(dir.id).second) {
     ::close(fd);
     skip(dir.shown + "/", "the same directory is mounted elsewhere in the tree; recorded empty here");
-    return writer_->close_subtree(dir.node);
+    return txn_.writer->close_subtree(dir.node);
   }
   DIR* d = fdopendir(fd);
   if (!d) {
     int err = errno;
     ::close(fd);
     skip(dir.shown + "/", std::string("cannot list: ") + std::strerror(err));
-    return writer_->close_subtree(dir.node);
+    return txn_.writer->close_subtree(dir.node);
   }
   std::vector<std::string> names;
   while (dirent* e = readdir(d)) {
@@ -310,9 +310,9 @@ Status DirImport::walk_dir(const DirTask& dir) {
     if (!found || excluded_.count({est.st_dev, est.st_ino})) {
       if (!found) skip(join(dir.shown, name), "vanished during the backup");
       if (prev) {  // not in this point: its validity ends
-        if (auto s = writer_->close_version(prev->id); !s.ok()) { result = s; break; }
+        if (auto s = txn_.writer->close_version(prev->id); !s.ok()) { result = s; break; }
         if (is_dir(prev->meta)) {
-          if (auto s = writer_->close_subtree(prev->node_id); !s.ok()) { result = s; break; }
+          if (auto s = txn_.writer->close_subtree(prev->node_id); !s.ok()) { result = s; break; }
         }
         progress_.entries_deleted++;
       }
@@ -320,7 +320,7 @@ Status DirImport::walk_dir(const DirTask& dir) {
     }
     if (prev && is_dir(prev->meta) && !S_ISDIR(est.st_mode)) {
       // A directory became something else: end the old subtree first.
-      if (auto s = writer_->close_subtree(prev->node_id); !s.ok()) { result = s; break; }
+      if (auto s = txn_.writer->close_subtree(prev->node_id); !s.ok()) { result = s; break; }
     }
     auto node = node_for(dir.node, name, prev);
     if (!node.ok()) { result = node.error(); break; }
@@ -329,8 +329,8 @@ Status DirImport::walk_dir(const DirTask& dir) {
   closedir(d);
   if (!result.ok()) return result;
   for (const auto& [name, v] : *prev_children) {  // in the previous point, not in this one
-    RECALL_TRY(writer_->close_version(v.id));
-    if (is_dir(v.meta)) RECALL_TRY(writer_->close_subtree(v.node_id));
+    RECALL_TRY(txn_.writer->close_version(v.id));
+    if (is_dir(v.meta)) RECALL_TRY(txn_.writer->close_subtree(v.node_id));
     progress_.entries_deleted++;
   }
   RECALL_TRY(drain(false));
@@ -350,7 +350,7 @@ Status DirImport::finish_file(std::uint64_t job, const HashBatch& b) {
     skip(pf.path, b.error->message);
     for (auto& l : pf.links)
       if (l.prev_version) {
-        RECALL_TRY(writer_->close_version(l.prev_version));
+        RECALL_TRY(txn_.writer->close_version(l.prev_version));
         progress_.entries_deleted++;
       }
     return {};
@@ -358,12 +358,12 @@ Status DirImport::finish_file(std::uint64_t job, const HashBatch& b) {
   if (b.changed_while_reading && report_.warnings.size() < 10000)
     report_.warnings.push_back(pf.path + ": changed while being read; recorded as read");
   std::int64_t content_id;
-  auto known = chunks_->known_content(b.content);
+  auto known = txn_.chunks->known_content(b.content);
   if (!known.ok()) return known.error();
   if (*known) {
     content_id = **known;
   } else {
-    auto c = chunks_->add_content(b.content, b.size, pf.chunk_ids);
+    auto c = txn_.chunks->add_content(b.content, b.size, pf.chunk_ids);
     if (!c.ok()) return c.error();
     content_id = *c;
   }
@@ -373,8 +373,8 @@ Status DirImport::finish_file(std::uint64_t job, const HashBatch& b) {
     l.meta.size = b.size;
     l.meta.mtime_ns = b.mtime_ns;
     l.meta.ctime_ns = b.ctime_ns;
-    if (l.prev_version) RECALL_TRY(writer_->close_version(l.prev_version));
-    auto v = writer_->add_version(l.node, l.meta, content_id);
+    if (l.prev_version) RECALL_TRY(txn_.writer->close_version(l.prev_version));
+    auto v = txn_.writer->add_version(l.node, l.meta, content_id);
     if (!v.ok()) return v.error();
     progress_.entries_changed++;
   }
@@ -388,7 +388,7 @@ Status DirImport::drain(bool wait) {
     auto it = pending_.find(b.job);
     if (it == pending_.end()) return make_error(ErrorKind::Internal, "unknown import job");
     for (const auto& c : b.chunks) {
-      auto id = chunks_->put(c, {});
+      auto id = txn_.chunks->put(c, {});
       if (!id.ok()) return id.error();
       stored_.add(c.sha);
       it->second.chunk_ids.push_back(*id);
@@ -418,8 +418,7 @@ Result<DirImportReport> DirImport::run() {
 
   auto w = store::PointWriter::begin(db_, {o_.host, o_.at, "dir", source});
   if (!w.ok()) return w.error();
-  writer_.emplace(std::move(*w));
-  chunks_ = std::make_unique<ChunkStore>(*writer_, o_.pool_dir, progress_, o_.zstd_level);
+  txn_.open(std::move(*w), o_.pool_dir, progress_, o_.zstd_level);
   int threads = o_.threads > 0 ? o_.threads : std::max(1u, std::thread::hardware_concurrency());
   pool_ = std::make_unique<HashPool>(
       threads, o_.chunker, o_.zstd_level,
@@ -440,24 +439,22 @@ Result<DirImportReport> DirImport::run() {
       progress_, cancel_);
 
   auto fail = [&](Error e) -> Result<DirImportReport> {
-    pool_.reset();
-    writer_.reset();  // rolls back
-    chunks_->discard();
-    return e;
+    pool_.reset();  // workers first: they hold chunks of this import
+    return txn_.fail(std::move(e));
   };
   if (auto s = record_ancestors(*record, source); !s.ok()) return fail(s.error());
   // The recorded root itself.
   {
-    std::int64_t node = writer_->root_node();
+    std::int64_t node = txn_.writer->root_node();
     for (const auto& p : *record) {
-      auto c = writer_->child_node(node, p);
+      auto c = txn_.writer->child_node(node, p);
       if (!c.ok()) return fail(c.error());
       node = *c;
     }
-    auto prev = writer_->open_version(node);
+    auto prev = txn_.writer->open_version(node);
     if (!prev.ok()) return fail(prev.error());
     if (*prev && !is_dir((*prev)->meta)) {
-      if (auto s = writer_->close_version((*prev)->id); !s.ok()) return fail(s.error());
+      if (auto s = txn_.writer->close_version((*prev)->id); !s.ok()) return fail(s.error());
       prev->reset();
     }
     auto kept = keep_or_replace(node, *prev, meta_reader_.from_stat(root_st), source);
@@ -473,12 +470,11 @@ Result<DirImportReport> DirImport::run() {
   }
   if (auto s = drain(true); !s.ok()) return fail(s.error());
   if (cancel_) return fail(make_error(ErrorKind::Cancelled, "import cancelled"));
-  if (auto s = chunks_->finish(); !s.ok()) return fail(s.error());
 
   report_.host = o_.host;
   report_.at = o_.at;
-  report_.kind = writer_->kind();
-  report_.seq = writer_->seq();
+  report_.kind = txn_.writer->kind();
+  report_.seq = txn_.writer->seq();
   report_.entries = progress_.entries;
   report_.files_read = progress_.files_read;
   report_.files_unchanged = progress_.files_unchanged;
@@ -497,7 +493,7 @@ Result<DirImportReport> DirImport::run() {
                           {"stored_bytes", report_.stored_bytes}, {"skipped", report_.skipped.size()},
                           {"seconds", report_.seconds}};
   pool_.reset();
-  if (auto s = writer_->commit(stats.dump()); !s.ok()) return fail(s.error());
+  if (auto s = txn_.commit(stats); !s.ok()) return fail(s.error());
   return report_;
 }
 

@@ -153,21 +153,40 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
     auto body = nlohmann::json::parse(req.body(), nullptr, false);
     if (body.is_discarded() || !body.is_object())
       return fail(make_error(ErrorKind::Invalid, "request body is not JSON"));
-    if (body.value("kind", "") != "dir")
-      return fail(make_error(ErrorKind::Invalid, "unknown import kind '" + body.value("kind", "") + "'"));
-    import::DirImportOptions o;
-    o.host = body.value("host", "");
-    o.source = body.value("path", "");
-    o.record_as = body.value("as", "");
-    o.cross_filesystems = body.value("cross_filesystems", false);
-    o.zstd_level = body.value("zstd_level", 3);
-    o.threads = body.value("threads", 0);
-    auto at = parse_time(body.value("at", std::to_string(now_utc())));
-    if (!at.ok()) return fail(at.error());
-    o.at = *at;
-    if (o.host.empty()) return fail(make_error(ErrorKind::Invalid, "an import needs --host"));
+    // What every kind of import has: the host, the source path, the time, the compression.
+    const std::string kind = body.value("kind", "");
+    const std::string host = body.value("host", ""), source = body.value("path", "");
+    const int zstd_level = body.value("zstd_level", 3);
+    std::optional<UnixTime> at;
+    if (body.contains("at")) {
+      auto t = parse_time(body.value("at", ""));
+      if (!t.ok()) return fail(t.error());
+      at = *t;
+    }
+    if (host.empty()) return fail(make_error(ErrorKind::Invalid, "an import needs --host"));
+    std::shared_ptr<Job> job;
+    if (kind == "tar") {
+      import::TarImportOptions o;
+      o.host = host;
+      o.archive = source;
+      o.prefix = body.value("prefix", "/");
+      o.zstd_level = zstd_level;
+      o.at = at.value_or(0);  // 0: the archive file's modification time
+      job = jobs_.start_tar_import(who.uid, std::move(o));
+    } else if (kind == "dir") {
+      import::DirImportOptions o;
+      o.host = host;
+      o.source = source;
+      o.record_as = body.value("as", "");
+      o.cross_filesystems = body.value("cross_filesystems", false);
+      o.zstd_level = zstd_level;
+      o.threads = body.value("threads", 0);
+      o.at = at.value_or(now_utc());
+      job = jobs_.start_dir_import(who.uid, std::move(o));
+    } else {
+      return fail(make_error(ErrorKind::Invalid, "unknown import kind '" + kind + "'"));
+    }
     counters_.imports++;
-    auto job = jobs_.start_dir_import(who.uid, std::move(o));
     return out.send(http_status::accepted, JobManager::to_json(*job));
   }
   if (path.rfind("/v1/jobs", 0) == 0) {

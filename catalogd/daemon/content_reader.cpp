@@ -35,9 +35,20 @@ Result<std::shared_ptr<tape::VolumeReader>> VolumeCache::get(const std::string& 
   return p;
 }
 
+Result<std::shared_ptr<ArchiveReader>> VolumeCache::get_archive(const std::string& volser, const std::string& path) {
+  std::lock_guard lk(mu_);
+  if (auto it = archives_.find(volser); it != archives_.end()) return it->second;
+  auto r = ArchiveReader::open(path, volser);
+  if (!r.ok()) return r.error();
+  auto p = std::make_shared<ArchiveReader>(std::move(*r));
+  archives_.emplace(volser, p);
+  return p;
+}
+
 void VolumeCache::forget(const std::string& volser) {
   std::lock_guard lk(mu_);
   open_.erase(volser);
+  archives_.erase(volser);
 }
 
 ContentSource::ContentSource(VolumeCache& volumes, StreamCounters& counters, TapeService* tape)
@@ -67,9 +78,14 @@ Result<std::vector<std::uint8_t>> ContentSource::read_disk(const store::ChunkLoc
   std::optional<Error> last;
   for (const auto& copy : c.copies) {
     if (!copy.on_disk() || copy.volume_state != "online") continue;
-    auto vol = volumes_.get(copy.volser, copy.volume_path);
-    Result<std::vector<std::uint8_t>> data = vol.ok() ? (*vol)->read_chunk(copy.offset, copy.length, c.sha)
-                                                      : Result<std::vector<std::uint8_t>>(vol.error());
+    Result<std::vector<std::uint8_t>> data = std::vector<std::uint8_t>();
+    if (copy.in_archive()) {
+      auto ar = volumes_.get_archive(copy.volser, copy.volume_path);
+      data = ar.ok() ? (*ar)->read_chunk(copy.offset, copy.length, c.sha) : Result<std::vector<std::uint8_t>>(ar.error());
+    } else {
+      auto vol = volumes_.get(copy.volser, copy.volume_path);
+      data = vol.ok() ? (*vol)->read_chunk(copy.offset, copy.length, c.sha) : Result<std::vector<std::uint8_t>>(vol.error());
+    }
     if (data.ok() && data->size() == c.size) return data;
     if (data.ok()) data = make_error(ErrorKind::Corrupt, "chunk in " + copy.volser + " has the wrong length");
     if (data.error().kind == ErrorKind::Corrupt) counters_.checksum_failures++;

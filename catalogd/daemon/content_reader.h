@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "catalogd/daemon/archive_reader.h"
 #include "catalogd/store/rows.h"
 #include "common/result.h"
 #include "tapebridge/staging_types.h"
@@ -28,12 +29,14 @@ class TapeService;
 class VolumeCache {
  public:
   Result<std::shared_ptr<tape::VolumeReader>> get(const std::string& volser, const std::string& path);
+  Result<std::shared_ptr<ArchiveReader>> get_archive(const std::string& volser, const std::string& path);
   // Closes a volume (its file is being removed after an eviction).
   void forget(const std::string& volser);
 
  private:
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<tape::VolumeReader>> open_;
+  std::map<std::string, std::shared_ptr<ArchiveReader>> archives_;
 };
 
 struct StreamCounters {

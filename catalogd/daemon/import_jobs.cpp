@@ -107,7 +107,8 @@ void JobManager::run_migration_job(std::shared_ptr<Job> job, MigrateOptions opti
   }
 }
 
-void JobManager::run_import(std::shared_ptr<Job> job, import::DirImportOptions options) {
+void JobManager::run_writer_job(const std::shared_ptr<Job>& job, const std::string& what,
+                                const std::function<Result<nlohmann::json>(store::Db&)>& work) {
   std::lock_guard writer(write_mu_);
   {
     std::lock_guard lk(job->mu);
@@ -119,41 +120,92 @@ void JobManager::run_import(std::shared_ptr<Job> job, import::DirImportOptions o
     job->state = "running";
   }
   auto db = store::Db::open(catalog_path_, false, false);
-  Result<import::DirImportReport> r = db.ok() ? import::import_dir(**db, options, job->progress, job->cancel)
-                                              : Result<import::DirImportReport>(db.error());
+  Result<nlohmann::json> r = db.ok() ? work(**db) : Result<nlohmann::json>(db.error());
   std::lock_guard lk(job->mu);
   if (r.ok()) {
     job->state = "complete";
-    nlohmann::json skipped = nlohmann::json::array();
-    for (const auto& s : r->skipped) skipped.push_back({{"path", s.path}, {"reason", s.reason}});
-    job->report = {
-        {"host", r->host},
-        {"at", format_utc(r->at)},
-        {"kind", r->kind},
-        {"seq", r->seq},
-        {"entries", r->entries},
-        {"files_read", r->files_read},
-        {"files_unchanged", r->files_unchanged},
-        {"changed", r->changed},
-        {"deleted", r->deleted},
-        {"bytes_total", r->bytes_total},
-        {"bytes_read", r->bytes_read},
-        {"new_bytes", r->new_bytes},
-        {"stored_bytes", r->stored_bytes},
-        {"new_chunks", r->new_chunks},
-        {"dedup_ratio",
-         r->new_bytes ? static_cast<double>(r->bytes_read) / static_cast<double>(r->new_bytes) : 0.0},
-        {"seconds", r->seconds},
-        {"skipped", std::move(skipped)},
-        {"warnings", r->warnings}};
+    job->report = std::move(*r);
   } else {
     job->state = r.error().kind == ErrorKind::Cancelled ? "cancelled" : "failed";
     // Nothing is written to the catalog: a failed import leaves it exactly as before. The
     // job (kept in memory for its owner) and the daemon's log say what happened.
     job->error = r.error();
-    std::fprintf(stderr, "recalld: import of %s as host %s %s: %s\n", options.source.c_str(),
-                 options.host.c_str(), job->state.c_str(), r.error().message.c_str());
+    std::fprintf(stderr, "recalld: %s %s: %s\n", what.c_str(), job->state.c_str(), r.error().message.c_str());
   }
+}
+
+void JobManager::run_import(std::shared_ptr<Job> job, import::DirImportOptions options) {
+  run_writer_job(job, "import of " + options.source + " as host " + options.host,
+                 [&](store::Db& db) -> Result<nlohmann::json> {
+                   auto r = import::import_dir(db, options, job->progress, job->cancel);
+                   if (!r.ok()) return r.error();
+                   nlohmann::json skipped = nlohmann::json::array();
+                   for (const auto& s : r->skipped) skipped.push_back({{"path", s.path}, {"reason", s.reason}});
+                   return nlohmann::json{
+                       {"host", r->host},
+                       {"at", format_utc(r->at)},
+                       {"kind", r->kind},
+                       {"seq", r->seq},
+                       {"entries", r->entries},
+                       {"files_read", r->files_read},
+                       {"files_unchanged", r->files_unchanged},
+                       {"changed", r->changed},
+                       {"deleted", r->deleted},
+                       {"bytes_total", r->bytes_total},
+                       {"bytes_read", r->bytes_read},
+                       {"new_bytes", r->new_bytes},
+                       {"stored_bytes", r->stored_bytes},
+                       {"new_chunks", r->new_chunks},
+                       {"dedup_ratio", r->new_bytes ? static_cast<double>(r->bytes_read) /
+                                                          static_cast<double>(r->new_bytes)
+                                                    : 0.0},
+                       {"seconds", r->seconds},
+                       {"skipped", std::move(skipped)},
+                       {"warnings", r->warnings}};
+                 });
+}
+
+std::shared_ptr<Job> JobManager::start_tar_import(std::uint32_t owner, import::TarImportOptions options) {
+  options.pool_dir = pool_dir_;
+  auto job = add_job(owner, "import tar", options.host, options.archive);
+  job->thread = std::thread(
+      [this, job, options = std::move(options)]() mutable { run_tar_import(job, std::move(options)); });
+  return job;
+}
+
+void JobManager::run_tar_import(std::shared_ptr<Job> job, import::TarImportOptions options) {
+  run_writer_job(job, "import of " + options.archive + " as host " + options.host,
+                 [&](store::Db& db) -> Result<nlohmann::json> {
+                   auto r = import::import_tar(db, options, job->progress, job->cancel);
+                   if (!r.ok()) return r.error();
+                   nlohmann::json j = {{"importer", "tar"},
+                                       {"host", r->host},
+                                       {"archive", r->archive},
+                                       {"volser", r->volser},
+                                       {"already_imported", r->already_imported},
+                                       {"seconds", r->seconds}};
+                   if (r->already_imported) {
+                     j["already_as"] = r->already_as;
+                     return j;
+                   }
+                   j.update({{"at", format_utc(r->at)},
+                             {"kind", r->kind},
+                             {"seq", r->seq},
+                             {"compression", r->compression},
+                             {"in_place", r->in_place},
+                             {"members", r->members},
+                             {"entries", r->entries},
+                             {"changed", r->changed},
+                             {"unchanged", r->unchanged},
+                             {"deleted", r->deleted},
+                             {"bytes_total", r->bytes_total},
+                             {"archive_bytes", r->archive_bytes},
+                             {"referenced_bytes", r->referenced_bytes},
+                             {"new_bytes", r->new_bytes},
+                             {"stored_bytes", r->stored_bytes},
+                             {"warnings", r->warnings}});
+                   return j;
+                 });
 }
 
 std::shared_ptr<Job> JobManager::find(std::uint64_t id) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,13 +12,14 @@
 
 #include "catalogd/daemon/migration.h"
 #include "importers/dir_importer.h"
+#include "importers/tar_importer.h"
 
 namespace recall::daemon {
 
 struct Job {
   std::uint64_t id = 0;
   std::uint32_t owner_uid = 0;
-  std::string kind;  // "import dir" | "migrate"
+  std::string kind;  // "import dir" | "import tar" | "migrate"
   std::string host;
   std::string source;
   UnixTime started = 0;
@@ -38,6 +40,7 @@ class JobManager {
   JobManager(std::string catalog_path, std::string pool_dir, std::string home);
   ~JobManager();  // cancels and joins every job
   std::shared_ptr<Job> start_dir_import(std::uint32_t owner, import::DirImportOptions options);
+  std::shared_ptr<Job> start_tar_import(std::uint32_t owner, import::TarImportOptions options);
   // One migration at a time: Conflict while another runs.
   Result<std::shared_ptr<Job>> start_migration(std::uint32_t owner, MigrateOptions options);
   bool migration_running();
@@ -57,6 +60,11 @@ class JobManager {
 
  private:
   void run_import(std::shared_ptr<Job> job, import::DirImportOptions options);
+  void run_tar_import(std::shared_ptr<Job> job, import::TarImportOptions options);
+  // Runs `work` on a writable catalog connection under the write lock, and records its outcome
+  // (a JSON report, or the error) in the job.
+  void run_writer_job(const std::shared_ptr<Job>& job, const std::string& what,
+                      const std::function<Result<nlohmann::json>(store::Db&)>& work);
   void run_migration_job(std::shared_ptr<Job> job, MigrateOptions options);
   std::shared_ptr<Job> add_job(std::uint32_t owner, std::string kind, std::string host, std::string source);
   std::string catalog_path_, pool_dir_, home_;

@@ -21,6 +21,7 @@ Result<nlohmann::json> sets_json(store::Db& db, std::int64_t volume_id) {
 }  // namespace
 
 std::string describe_copy(const store::StoredCopy& copy, const TapeService* tape) {
+  if (copy.in_archive()) return "archive " + copy.volser + " (" + copy.volume_path + ", " + copy.volume_state + ")";
   if (copy.on_disk()) return "disk " + copy.volser + " (" + copy.volume_state + ")";
   std::string s = "tape " + copy.volser + " copy " + std::to_string(copy.copy);
   if (tape) s += ", " + tape->where(copy.volser);

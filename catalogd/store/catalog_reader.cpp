@@ -322,7 +322,7 @@ Result<std::vector<StoredCopy>> CatalogReader::chunk_copies(const Digest& sha) {
       q,
       "SELECT vol.volser, vol.path, vol.kind, vol.state, l.copy, l.offset, l.length, l.span FROM chunks c "
       "JOIN locations l ON l.chunk_id = c.id JOIN volumes vol ON vol.id = l.volume_id "
-      "WHERE c.sha256 = ?1 ORDER BY vol.kind = 'disk' DESC, l.copy, vol.volser");
+      "WHERE c.sha256 = ?1 ORDER BY vol.kind <> 'tape' DESC, l.copy, vol.volser");
   q->bind_blob(1, {sha.data(), sha.size()});
   std::vector<StoredCopy> out;
   for (;;) {
@@ -342,7 +342,7 @@ Result<std::vector<ChunkLocation>> CatalogReader::chunk_locations(std::int64_t c
            "SELECT cc.idx, c.sha256, c.size, vol.volser, vol.path, vol.kind, vol.state, l.copy, l.offset, "
            "l.length, l.span FROM content_chunks cc JOIN chunks c ON c.id = cc.chunk_id "
            "JOIN locations l ON l.chunk_id = c.id JOIN volumes vol ON vol.id = l.volume_id "
-           "WHERE cc.content_id = ?1 ORDER BY cc.idx, vol.kind = 'disk' DESC, l.copy, vol.volser");
+           "WHERE cc.content_id = ?1 ORDER BY cc.idx, vol.kind <> 'tape' DESC, l.copy, vol.volser");
   q->bind(1, content_id);
   std::vector<ChunkLocation> out;
   std::int64_t last_idx = -1;

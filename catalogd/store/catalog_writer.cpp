@@ -59,7 +59,7 @@ Result<PointWriter> PointWriter::begin(Db& db, const PointSpec& spec) {
       w.seq_ = 1;
     }
   }
-  w.kind_ = w.seq_ == 1 ? "full" : "incremental";
+  w.kind_ = !spec.kind.empty() ? spec.kind : w.seq_ == 1 ? "full" : "incremental";
   {
     auto q = db.cached(
         "INSERT INTO backup_sets(host_id, kind, importer, source, started, status) "
@@ -268,6 +268,15 @@ Result<std::int64_t> PointWriter::add_chunk(const Digest& sha, std::uint64_t siz
   return id;
 }
 
+Status PointWriter::add_location(std::int64_t chunk_id, std::int64_t volume_id, std::uint64_t offset,
+                                 std::uint32_t length, int codec) {
+  RECALL_W(l,
+           "INSERT OR IGNORE INTO locations(chunk_id, volume_id, copy, offset, length, codec) VALUES (?1, ?2, 0, "
+           "?3, ?4, ?5)");
+  l->bind(1, chunk_id).bind(2, volume_id).bind(3, static_cast<std::int64_t>(offset)).bind(4, length).bind(5, codec);
+  return l->run();
+}
+
 Result<std::int64_t> PointWriter::add_volume(const std::string& volser, const std::string& kind,
                                              const std::string& path) {
   RECALL_W(q, "INSERT INTO volumes(volser, kind, path, created) VALUES (?1, ?2, ?3, strftime('%s','now'))");
@@ -284,6 +293,34 @@ Status PointWriter::set_volume_bytes(std::int64_t volume_id, std::uint64_t bytes
   RECALL_W(q, "UPDATE volumes SET bytes = ?1 WHERE id = ?2");
   q->bind(1, static_cast<std::int64_t>(bytes)).bind(2, volume_id);
   return q->run();
+}
+
+Status PointWriter::set_volume_sha(std::int64_t volume_id, const Digest& sha) {
+  RECALL_W(q, "UPDATE volumes SET sha256 = ?1 WHERE id = ?2");
+  q->bind_blob(1, bytes(sha)).bind(2, volume_id);
+  return q->run();
+}
+
+Status PointWriter::set_kind(const std::string& kind) {
+  RECALL_W(q, "UPDATE backup_sets SET kind = ?1 WHERE id = ?2");
+  q->bind(1, kind).bind(2, set_id_);
+  RECALL_TRY(q->run());
+  kind_ = kind;
+  return {};
+}
+
+Result<std::optional<KnownArchive>> find_archive(Db& db, const Digest& sha) {
+  auto q = db.cached(
+           "SELECT v.volser, v.path, coalesce(h.name, ''), coalesce(p.at, 0) FROM volumes v "
+           "LEFT JOIN volume_sets vs ON vs.volume_id = v.id LEFT JOIN points p ON p.set_id = vs.set_id "
+           "LEFT JOIN hosts h ON h.id = p.host_id WHERE v.sha256 = ?1 AND v.kind = 'archive' "
+           "ORDER BY p.at LIMIT 1");
+  if (!q.ok()) return q.error();
+  (*q)->bind_blob(1, bytes(sha));
+  auto r = (*q)->step();
+  if (!r.ok()) return r.error();
+  if (!*r) return std::optional<KnownArchive>();
+  return std::optional<KnownArchive>(KnownArchive{(*q)->text(0), (*q)->text(1), (*q)->text(2), (*q)->i64(3)});
 }
 
 Status PointWriter::commit(const std::string& stats_json) {

@@ -19,6 +19,13 @@ struct PointSpec {
   UnixTime at = 0;
   std::string importer;  // dir | tar | ...
   std::string source;    // what was imported, for the history
+  std::string kind;      // full | incremental; "" = full for a host's first point, else incremental
+};
+
+// An archive imported before: the volume that holds it and the point it made.
+struct KnownArchive {
+  std::string volser, path, host;
+  UnixTime at = 0;
 };
 
 class PointWriter {
@@ -54,9 +61,18 @@ class PointWriter {
   Result<std::optional<std::int64_t>> find_chunk(const Digest& sha);
   Result<std::int64_t> add_chunk(const Digest& sha, std::uint64_t size, std::int64_t volume_id,
                                  std::uint64_t offset, std::uint32_t length, int codec);
+  // One more local copy of a known chunk (the same bytes in another archive): a reader that
+  // finds one copy damaged or gone reads the next.
+  Status add_location(std::int64_t chunk_id, std::int64_t volume_id, std::uint64_t offset, std::uint32_t length,
+                      int codec);
   Result<std::int64_t> add_volume(const std::string& volser, const std::string& kind,
                                   const std::string& path);
   Status set_volume_bytes(std::int64_t volume_id, std::uint64_t bytes);
+  // Archives (kind 'archive') are known by the SHA-256 of their bytes: the same archive
+  // imported again, under any name, is found here.
+  Status set_volume_sha(std::int64_t volume_id, const Digest& sha);
+  // The set's kind when only the end of the import can tell (an archive with dumpdirs).
+  Status set_kind(const std::string& kind);
 
   // Records the summary and commits. The caller must have made volume data durable first.
   Status commit(const std::string& stats_json);
@@ -70,6 +86,9 @@ class PointWriter {
   std::string kind_;
   std::unordered_map<std::string, std::int64_t> name_cache_;
 };
+
+// An archive volume holding exactly these bytes (kind 'archive', by SHA-256), if one was imported.
+Result<std::optional<KnownArchive>> find_archive(Db& db, const Digest& sha);
 
 // The next free volser with a prefix ("D" for disk pool: D000001, D000002, ...) that the
 // catalog does not know and `taken` does not claim.

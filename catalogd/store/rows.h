@@ -49,14 +49,16 @@ struct Entry {  // a child in a directory at one point
 struct StoredCopy {
   std::string volser;
   std::string volume_path;
-  std::string volume_kind;  // disk | tape
+  std::string volume_kind;  // disk | tape | archive (another tool's file, read in place)
   std::string volume_state;
   int copy = 0;
   std::uint64_t offset = 0;         // of the block's header on the volume
   std::uint32_t length = 0;         // header + payload bytes
   std::vector<std::uint64_t> span;  // tape: the further records a block continues in
 
-  bool on_disk() const { return volume_kind == "disk"; }
+  // On a local file (disk pool or archive), readable without the tape bridge.
+  bool on_disk() const { return volume_kind == "disk" || volume_kind == "archive"; }
+  bool in_archive() const { return volume_kind == "archive"; }
 };
 
 struct ChunkLocation {

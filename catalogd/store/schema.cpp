@@ -135,16 +135,40 @@ INSERT OR IGNORE INTO volume_sets
   JOIN points p ON p.host_id = n.host_id AND p.seq = v.from_seq
   GROUP BY l.volume_id;
 )sql",
+    // 4: importers. A volume may be an archive another tool wrote (a tar file), whose chunks are
+    // plain bytes at an offset in it, checked by their SHA-256 on every read; it is never
+    // appended to, migrated or evicted. `sha256` and `size` identify the archive, so importing
+    // the same one again is noticed. SQLite cannot alter a CHECK: the table is rebuilt.
+    R"sql(
+CREATE TABLE volumes_v4(
+  id INTEGER PRIMARY KEY,
+  volser TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('disk', 'tape', 'archive')),
+  path TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'online',
+  bytes INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL,
+  pool INTEGER NOT NULL DEFAULT 0,
+  sha256 BLOB);
+INSERT INTO volumes_v4(id, volser, kind, path, state, bytes, created, pool)
+  SELECT id, volser, kind, path, state, bytes, created, pool FROM volumes;
+DROP TABLE volumes;
+ALTER TABLE volumes_v4 RENAME TO volumes;
+CREATE INDEX volumes_by_sha ON volumes(sha256) WHERE sha256 IS NOT NULL;
+)sql",
 };
 
 }  // namespace
 
 Status migrate(Db& db) {
-  auto st = db.prepare("PRAGMA user_version");
-  if (!st.ok()) return st.error();
-  auto row = st->step();
-  if (!row.ok()) return row.error();
-  int version = static_cast<int>(st->i64(0));
+  int version = 0;
+  {  // finalized before migrating: DROP TABLE refuses to run while any statement is pending
+    auto st = db.prepare("PRAGMA user_version");
+    if (!st.ok()) return st.error();
+    auto row = st->step();
+    if (!row.ok()) return row.error();
+    version = static_cast<int>(st->i64(0));
+  }
   if (version > kSchemaVersion)
     return make_error(ErrorKind::Conflict, "catalog " + db.path() + " has schema version " +
                                                std::to_string(version) + ", newer than this recalld (" +

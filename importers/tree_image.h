@@ -1,0 +1,67 @@
+// The complete tree of one point as an importer of another tool's backups builds it in memory
+// (a tar archive, a chain of incremental archives), and the step that records it as the host's
+// next point: a forward merge against the previous point, so unchanged versions stay valid,
+// changed ones get a new version and what is gone ends its validity.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalogd/store/catalog_writer.h"
+#include "common/file_meta.h"
+#include "importers/import_progress.h"
+
+namespace recall::import {
+
+struct ImageNode {
+  FileMeta meta;
+  std::int64_t content_id = 0;                                 // regular files
+  std::map<std::string, std::unique_ptr<ImageNode>> children;  // directories
+};
+
+class TreeImage {
+ public:
+  TreeImage();
+  ImageNode& root() { return *root_; }
+  const ImageNode& root() const { return *root_; }
+
+  // The node at `parts` (components below the root), or null.
+  ImageNode* find(const std::vector<std::string>& parts);
+  // The directory at `parts`, created with `implied` (and so are missing ancestors) if absent.
+  // Invalid when an ancestor is not a directory: a member below a symlink or a file.
+  Result<ImageNode*> ensure_dir(const std::vector<std::string>& parts, const FileMeta& implied);
+  // Puts `node` at `parts`, replacing what was there (a directory with its subtree).
+  Result<ImageNode*> put(const std::vector<std::string>& parts, std::unique_ptr<ImageNode> node,
+                         const FileMeta& implied_dirs);
+  // Detaches the subtree at `parts` (null if absent).
+  std::unique_ptr<ImageNode> take(const std::vector<std::string>& parts);
+  // Sets nlink of every regular file to the number of paths sharing its inode.
+  void count_links();
+  std::uint64_t size() const;
+
+ private:
+  std::unique_ptr<ImageNode> root_;
+};
+
+// The host's newest point as an image (content ids and metadata as the catalog has them), to
+// apply an incremental archive to.
+Result<TreeImage> load_previous_point(store::PointWriter& writer);
+
+struct ImageWriteStats {
+  std::uint64_t entries = 0, changed = 0, unchanged = 0, deleted = 0;
+};
+
+// Records `image` as the writer's point: versions whose metadata and content are the same as in
+// the previous point stay valid; others are closed and replaced; paths not in the image end.
+Result<ImageWriteStats> write_image(store::PointWriter& writer, const TreeImage& image,
+                                    ImportProgress& progress);
+
+// Splits a member name from another tool into components below `/`: leading `/` and `./` are
+// dropped (`*absolute` says whether there was one), `.` and empty components skipped. Invalid for
+// `..`, a component over 255 bytes or a name over 4096 bytes: such an archive is refused.
+Result<std::vector<std::string>> member_parts(std::string_view name, bool* absolute);
+
+}  // namespace recall::import
