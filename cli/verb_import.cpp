@@ -1,4 +1,4 @@
-// `recall import dir|tar`: starts an import job in recalld and follows it. Ctrl-C cancels the
+// `recall import dir|tar|manifest`: starts an import job in recalld and follows it. Ctrl-C cancels the
 // job, and the catalog stays exactly as it was.
 #include <unistd.h>
 
@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "catalogd/http/http_errors.h"
@@ -71,6 +72,71 @@ void print_tar_summary(const nlohmann::json& rep) {
   for (const auto& w : rep["warnings"]) std::printf("  warning   %s\n", w.get<std::string>().c_str());
 }
 
+// The progress line of an import that reads one file from start to end (an archive, a manifest).
+std::function<std::string(const nlohmann::json&, double)> reading_line(const std::string& name) {
+  return [name](const nlohmann::json& st, double secs) {
+    const auto& p = st["progress"];
+    std::uint64_t read = p["bytes_read"], total = p["bytes_total"];
+    char line[512];
+    std::snprintf(line, sizeof line, "%s  %s  %3.0f%%  %s of %s  %llu entries  %s",
+                  st["state"] == "queued" ? "waiting for another import" : "reading", name.c_str(),
+                  total ? 100.0 * static_cast<double>(read) / static_cast<double>(total) : 0.0,
+                  human_size(read).c_str(), human_size(total).c_str(), p["entries"].get<unsigned long long>(),
+                  rate(read, secs).c_str());
+    return std::string(line);
+  };
+}
+
+void print_manifest_summary(const nlohmann::json& rep) {
+  if (rep.value("already_imported", false)) {
+    std::printf("%s: already imported (%s); nothing to do\n", rep["manifest"].get<std::string>().c_str(),
+                rep["already_as"].get<std::string>().c_str());
+    return;
+  }
+  std::printf("%zu set(s) of %s recorded in %.1f s\n", rep["sets"].size(), rep["manifest"].get<std::string>().c_str(),
+              rep["seconds"].get<double>());
+  for (const auto& s : rep["sets"])
+    std::printf("  %-12s point %s of %s (%s, #%lld): %llu entries, %llu changed, %llu gone; %llu of %llu files "
+                "readable\n",
+                s["set"].get<std::string>().c_str(), s["at"].get<std::string>().c_str(),
+                s["host"].get<std::string>().c_str(), s["kind"].get<std::string>().c_str(), s["seq"].get<long long>(),
+                s["entries"].get<unsigned long long>(), s["changed"].get<unsigned long long>(),
+                s["deleted"].get<unsigned long long>(), s["available"].get<unsigned long long>(),
+                s["files"].get<unsigned long long>());
+  if (rep["unavailable"].get<std::uint64_t>() > 0) {
+    std::printf("  %llu file(s) are listed but their bytes are not available, e.g.:\n",
+                rep["unavailable"].get<unsigned long long>());
+    for (const auto& e : rep["unavailable_examples"])
+      std::printf("    %s (set %s): %s\n", e["path"].get<std::string>().c_str(), e["set"].get<std::string>().c_str(),
+                  e["reason"].get<std::string>().c_str());
+  }
+  for (const auto& w : rep["warnings"]) std::printf("  warning   %s\n", w.get<std::string>().c_str());
+}
+
+void add_manifest_verb(CLI::App* imp, Context& ctx, Action& action) {
+  auto* man = imp->add_subcommand(
+      "manifest", "Record the backup sets of a Recall manifest (JSON Lines from another product) as points");
+  static std::string file;
+  man->add_option("FILE", file, "the manifest (.jsonl, or compressed: .gz .xz .zst)")->required();
+  man->footer(
+      "The format is in docs/importers.md. The whole manifest is one transaction. A file whose bytes\n"
+      "Recall cannot read (a volume it does not know) is listed and marked unavailable, with the reason.");
+  man->callback([&] {
+    action = [&]() -> int {
+      char resolved[PATH_MAX];
+      if (!realpath(file.c_str(), resolved)) return report(io_error("cannot import " + file, errno));
+      auto started = ctx.api().post("/v1/imports", {{"kind", "manifest"}, {"path", resolved}});
+      if (!started.ok()) return report(started.error());
+      auto done = follow_job(ctx, (*started)["id"].get<std::uint64_t>(), reading_line(file),
+                             "; the catalog is unchanged");
+      if (!done.ok()) return report(done.error());
+      if (ctx.json) return print_json(*done), 0;
+      print_manifest_summary((*done)["report"]);
+      return 0;
+    };
+  });
+}
+
 void add_tar_verb(CLI::App* imp, Context& ctx, Action& action) {
   auto* tar = imp->add_subcommand(
       "tar", "Record tar archives (ustar, pax, GNU; plain or compressed) as points of a host, in order");
@@ -113,21 +179,8 @@ void add_tar_verb(CLI::App* imp, Context& ctx, Action& action) {
         }
         auto started = ctx.api().post("/v1/imports", body);
         if (!started.ok()) return report(started.error());
-        const std::string name = archives[i];
-        auto done = follow_job(
-            ctx, (*started)["id"].get<std::uint64_t>(),
-            [name](const nlohmann::json& st, double secs) {
-              const auto& p = st["progress"];
-              std::uint64_t read = p["bytes_read"], total = p["bytes_total"];
-              char line[512];
-              std::snprintf(line, sizeof line, "%s  %s  %3.0f%%  %s of %s  %llu entries  %s",
-                            st["state"] == "queued" ? "waiting for another import" : "reading", name.c_str(),
-                            total ? 100.0 * static_cast<double>(read) / static_cast<double>(total) : 0.0,
-                            human_size(read).c_str(), human_size(total).c_str(),
-                            p["entries"].get<unsigned long long>(), rate(read, secs).c_str());
-              return std::string(line);
-            },
-            "; the catalog is unchanged");
+        auto done = follow_job(ctx, (*started)["id"].get<std::uint64_t>(), reading_line(archives[i]),
+                               "; the catalog is unchanged");
         if (!done.ok()) {
           if (i > 0)
             return report(make_error(done.error().kind, done.error().message + " (the " + std::to_string(i) +
@@ -196,6 +249,7 @@ void add_import_verbs(CLI::App& app, Context& ctx, Action& action) {
     };
   });
   add_tar_verb(imp, ctx, action);
+  add_manifest_verb(imp, ctx, action);
 }
 
 }  // namespace recall::cli

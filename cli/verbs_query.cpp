@@ -135,7 +135,9 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
         std::printf("%-20s  %-20s  %10s  %-16s  %-12s%s\n", v["first_seen"].get<std::string>().c_str(),
                     v["current"].get<bool>() ? "(current)" : v["last_seen"].get<std::string>().c_str(),
                     human_size(v.value("size", 0ull)).c_str(), time_of(v).c_str(),
-                    v.value("sha256", "").substr(0, 12).c_str(), "");
+                    v.value("sha256", "").substr(0, 12).c_str(),
+                    v.contains("unavailable") ? ("  not readable: " + v["unavailable"].get<std::string>()).c_str()
+                                              : "");
       return 0;
     };
   });

@@ -49,6 +49,13 @@ bool take_char(std::string_view& s, char c) {
 }  // namespace
 
 Result<UnixTime> parse_time(std::string_view text) {
+  auto t = parse_time_ns(text);
+  if (!t.ok()) return t.error();
+  // Floor, so that a time with a fraction names the second it falls in.
+  return *t >= 0 ? *t / 1'000'000'000 : -((-*t + 999'999'999) / 1'000'000'000);
+}
+
+Result<std::int64_t> parse_time_ns(std::string_view text) {
   auto bad = [&] {
     return make_error(ErrorKind::Invalid,
                       "'" + std::string(text) + "' is not a time; use ISO 8601 like 2026-11-21T09:30:00Z");
@@ -57,10 +64,11 @@ Result<UnixTime> parse_time(std::string_view text) {
   if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos && s.size() >= 9) {
     UnixTime v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec == std::errc() && p == s.data() + s.size()) return v;
+    if (ec == std::errc() && p == s.data() + s.size() && v < INT64_MAX / 1'000'000'000) return v * 1'000'000'000;
     return bad();
   }
   int y, mo, d, h = 0, mi = 0, sec = 0;
+  std::int64_t nanos = 0;
   if (!take_int(s, 4, y) || !take_char(s, '-') || !take_int(s, 2, mo) || !take_char(s, '-') ||
       !take_int(s, 2, d))
     return bad();
@@ -68,8 +76,15 @@ Result<UnixTime> parse_time(std::string_view text) {
     s.remove_prefix(1);
     if (!take_int(s, 2, h) || !take_char(s, ':') || !take_int(s, 2, mi)) return bad();
     if (take_char(s, ':') && !take_int(s, 2, sec)) return bad();
-    if (take_char(s, '.'))  // fractional seconds are accepted and dropped
-      while (!s.empty() && s.front() >= '0' && s.front() <= '9') s.remove_prefix(1);
+    if (take_char(s, '.')) {  // fractional seconds: nanoseconds kept, finer digits dropped
+      std::int64_t scale = 100'000'000;
+      if (s.empty() || s.front() < '0' || s.front() > '9') return bad();
+      while (!s.empty() && s.front() >= '0' && s.front() <= '9') {
+        nanos += (s.front() - '0') * scale;
+        scale /= 10;
+        s.remove_prefix(1);
+      }
+    }
   }
   int offset = 0;
   if (take_char(s, 'Z') || take_char(s, 'z')) {
@@ -84,8 +99,9 @@ Result<UnixTime> parse_time(std::string_view text) {
   }
   if (!s.empty()) return bad();
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return bad();
-  return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
-         mi * 60 + sec - offset;
+  const std::int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+                            h * 3600 + mi * 60 + sec - offset;
+  return secs * 1'000'000'000 + nanos;
 }
 
 Result<UnixTime> parse_at(std::string_view text) {

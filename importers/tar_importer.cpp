@@ -271,17 +271,12 @@ Status TarImport::emit_chunk(std::span<const std::uint8_t> data, std::uint64_t a
   }
   std::int64_t id;
   if (in_place) {
-    auto found = txn_.writer->find_chunk(sha);
-    if (!found.ok()) return found.error();
-    if (*found) {
-      id = **found;
-      RECALL_TRY(
-          txn_.writer->add_location(id, archive_vol_, at_offset, static_cast<std::uint32_t>(data.size()), 0));
-    } else {
-      auto added = txn_.writer->add_chunk(sha, data.size(), archive_vol_, at_offset,
-                                          static_cast<std::uint32_t>(data.size()), 0);
-      if (!added.ok()) return added.error();
-      id = *added;
+    bool fresh = false;
+    auto ref = reference_in_place(*txn_.writer, sha, static_cast<std::uint32_t>(data.size()), archive_vol_,
+                                  at_offset, &fresh);
+    if (!ref.ok()) return ref.error();
+    id = *ref;
+    if (fresh) {
       progress_.new_chunks++;
       report_.referenced_bytes += data.size();
     }

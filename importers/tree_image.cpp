@@ -11,6 +11,24 @@ TreeImage::TreeImage() : root_(std::make_unique<ImageNode>()) {
   root_->meta.mode = 0755;
 }
 
+namespace {
+
+std::unique_ptr<ImageNode> copy_node(const ImageNode& n) {
+  auto out = std::make_unique<ImageNode>();
+  out->meta = n.meta;
+  out->content_id = n.content_id;
+  for (const auto& [name, child] : n.children) out->children.emplace(name, copy_node(*child));
+  return out;
+}
+
+}  // namespace
+
+TreeImage TreeImage::clone() const {
+  TreeImage t;
+  t.root_ = copy_node(*root_);
+  return t;
+}
+
 ImageNode* TreeImage::find(const std::vector<std::string>& parts) {
   ImageNode* n = root_.get();
   for (const auto& p : parts) {
@@ -208,6 +226,18 @@ Result<ImageWriteStats> write_image(store::PointWriter& writer, const TreeImage&
                                       return {};
                                     }));
   return st;
+}
+
+Result<std::int64_t> reference_in_place(store::PointWriter& writer, const Digest& sha, std::uint32_t size,
+                                        std::int64_t volume, std::uint64_t offset, bool* fresh) {
+  auto found = writer.find_chunk(sha);
+  if (!found.ok()) return found.error();
+  *fresh = !*found;
+  if (*found) {
+    RECALL_TRY(writer.add_location(**found, volume, offset, size, store::kCodecArchivePlain));
+    return **found;
+  }
+  return writer.add_chunk(sha, size, volume, offset, size, store::kCodecArchivePlain);
 }
 
 Result<std::vector<std::string>> member_parts(std::string_view name, bool* absolute) {

@@ -38,6 +38,8 @@ class TreeImage {
                          const FileMeta& implied_dirs);
   // Detaches the subtree at `parts` (null if absent).
   std::unique_ptr<ImageNode> take(const std::vector<std::string>& parts);
+  // A deep copy (a differential point starts from its parent's state, which others share).
+  TreeImage clone() const;
   // Sets nlink of every regular file to the number of paths sharing its inode.
   void count_links();
   std::uint64_t size() const;
@@ -58,6 +60,12 @@ struct ImageWriteStats {
 // the previous point stay valid; others are closed and replaced; paths not in the image end.
 Result<ImageWriteStats> write_image(store::PointWriter& writer, const TreeImage& image,
                                     ImportProgress& progress);
+
+// The catalog id of a chunk whose plain bytes lie at `offset` of archive volume `volume`: a new
+// chunk (`*fresh`), or one more copy of a known one, so that a reader finding one copy damaged
+// or gone reads another.
+Result<std::int64_t> reference_in_place(store::PointWriter& writer, const Digest& sha, std::uint32_t size,
+                                        std::int64_t volume, std::uint64_t offset, bool* fresh);
 
 // Splits a member name from another tool into components below `/`: leading `/` and `./` are
 // dropped (`*absolute` says whether there was one), `.` and empty components skipped. Invalid for

@@ -163,9 +163,14 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
       if (!t.ok()) return fail(t.error());
       at = *t;
     }
-    if (host.empty()) return fail(make_error(ErrorKind::Invalid, "an import needs --host"));
+    if (host.empty() && kind != "manifest")  // a manifest names the host of each set
+      return fail(make_error(ErrorKind::Invalid, "an import needs --host"));
     std::shared_ptr<Job> job;
-    if (kind == "tar") {
+    if (kind == "manifest") {
+      import::ManifestImportOptions o;
+      o.manifest = source;
+      job = jobs_.start_manifest_import(who.uid, std::move(o));
+    } else if (kind == "tar") {
       import::TarImportOptions o;
       o.host = host;
       o.archive = source;
@@ -362,7 +367,8 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
       if (res->version.meta.type == FileType::Regular && view.may_read(res->version.meta)) {
         auto c = view.content_of(res->version);
         if (!c.ok()) return fail(c.error());
-        j["sha256"] = to_hex(c->sha);
+        if (c->whole_sha) j["sha256"] = to_hex(c->sha);
+        if (!c->unavailable.empty()) j["unavailable"] = c->unavailable;
         auto chunks = view.chunks_of(res->version);
         if (!chunks.ok()) return fail(chunks.error());
         std::set<std::string> vols, words;

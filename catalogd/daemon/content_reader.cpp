@@ -116,6 +116,8 @@ Result<std::vector<std::uint8_t>> ContentSource::stage_one(const store::ChunkLoc
 
 Status ContentSource::read(const store::ContentRow& content, const std::vector<store::ChunkLocation>& chunks,
                            const ReadRequest& rq, const ContentSink& sink) {
+  if (!content.unavailable.empty())
+    return make_error(ErrorKind::Offline, "the file's bytes are not available: " + content.unavailable);
   std::uint64_t total = 0;
   for (const auto& c : chunks) total += c.size;
   if (total != content.size)
@@ -158,6 +160,7 @@ Status ContentSource::read(const store::ContentRow& content, const std::vector<s
   };
 
   Sha256 whole;
+  std::vector<Digest> read_chunks;  // for a content known by its chunk list only
   std::size_t next_tape = 0;  // position in from_tape of the next tape chunk
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     const auto& c = chunks[i];
@@ -201,10 +204,13 @@ Status ContentSource::read(const store::ContentRow& content, const std::vector<s
     if (data->size() != c.size)
       return make_error(ErrorKind::Corrupt, "chunk " + to_hex(c.sha).substr(0, 12) + " has the wrong length");
     counters_.chunks_read++;
-    whole.update(*data);
+    if (content.whole_sha)
+      whole.update(*data);
+    else
+      read_chunks.push_back(c.sha);
     RECALL_TRY(sink(*data));
   }
-  if (whole.finish() != content.sha) {
+  if (content.whole_sha ? whole.finish() != content.sha : store::chunk_list_digest(read_chunks) != content.sha) {
     counters_.checksum_failures++;
     return make_error(ErrorKind::Corrupt, "file content does not match its recorded SHA-256");
   }

@@ -11,7 +11,10 @@ Status stream_content(Responder& out, const store::ContentRow& content,
   // first chunk is a clean error response. A failure later cuts off the stream.
   auto begin = [&]() -> Status {
     if (out.responded()) return {};
-    out.set_header("X-Recall-Sha256", to_hex(content.sha));
+    if (content.whole_sha)
+      out.set_header("X-Recall-Sha256", to_hex(content.sha));
+    else
+      out.set_header("X-Recall-Verified", "chunks");  // no file hash is known; each chunk was checked
     return out.begin_stream(boost::beast::http::status::ok, "application/octet-stream", content.size);
   };
   RECALL_TRY(source.read(content, chunks, request, [&](std::span<const std::uint8_t> data) -> Status {

@@ -93,7 +93,8 @@ Result<std::pair<nlohmann::json, UniqueFd>> Api::handle_data(const HttpServer::C
     if (auto name = (*rd)->host_name(*host); name.ok() && !name->empty()) host_name = *name;
   snapshot.end();  // staging may take long; it must not pin the catalog's snapshot
 
-  nlohmann::json body = {{"size", content->size}, {"sha256", to_hex(content->sha)}};
+  nlohmann::json body = {{"size", content->size}};
+  if (content->whole_sha) body["sha256"] = to_hex(content->sha);
   ReadRequest rq =
       read_request(reader, tape::Priority::Interactive, host_name, path.ok() ? *path : "?", content->id);
   rq.cancelled = cancelled;

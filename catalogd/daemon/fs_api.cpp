@@ -421,7 +421,7 @@ void send_info(const Query& q, service::CatalogView& view, store::CatalogReader&
     j["location"] = describe_locations(*chunks, where);
     auto c = view.content_of(*v);
     if (!c.ok()) return out.send_error(c.error());
-    j["sha256"] = to_hex(c->sha);
+    if (c->whole_sha) j["sha256"] = to_hex(c->sha);
   }
   out.send(http_status::ok, j);
 }

@@ -208,6 +208,15 @@ void JobManager::run_tar_import(std::shared_ptr<Job> job, import::TarImportOptio
                  });
 }
 
+std::shared_ptr<Job> JobManager::start_manifest_import(std::uint32_t owner, import::ManifestImportOptions options) {
+  auto job = add_job(owner, "import manifest", "", options.manifest);
+  job->thread = std::thread([this, job, options = std::move(options)]() {
+    run_writer_job(job, "import of manifest " + options.manifest,
+                   [&](store::Db& db) { return import::import_manifest(db, options, job->progress, job->cancel); });
+  });
+  return job;
+}
+
 std::shared_ptr<Job> JobManager::find(std::uint64_t id) {
   std::lock_guard lk(mu_);
   auto it = jobs_.find(id);

@@ -12,6 +12,7 @@
 
 #include "catalogd/daemon/migration.h"
 #include "importers/dir_importer.h"
+#include "importers/manifest_importer.h"
 #include "importers/tar_importer.h"
 
 namespace recall::daemon {
@@ -19,7 +20,7 @@ namespace recall::daemon {
 struct Job {
   std::uint64_t id = 0;
   std::uint32_t owner_uid = 0;
-  std::string kind;  // "import dir" | "import tar" | "migrate"
+  std::string kind;  // "import dir" | "import tar" | "import manifest" | "import restic" | "migrate"
   std::string host;
   std::string source;
   UnixTime started = 0;
@@ -41,6 +42,7 @@ class JobManager {
   ~JobManager();  // cancels and joins every job
   std::shared_ptr<Job> start_dir_import(std::uint32_t owner, import::DirImportOptions options);
   std::shared_ptr<Job> start_tar_import(std::uint32_t owner, import::TarImportOptions options);
+  std::shared_ptr<Job> start_manifest_import(std::uint32_t owner, import::ManifestImportOptions options);
   // One migration at a time: Conflict while another runs.
   Result<std::shared_ptr<Job>> start_migration(std::uint32_t owner, MigrateOptions options);
   bool migration_running();

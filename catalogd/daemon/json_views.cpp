@@ -102,6 +102,7 @@ nlohmann::json version_json(const service::VersionInfo& v) {
   j["points"] = v.points;
   j["current"] = v.current;
   if (!v.sha256.empty()) j["sha256"] = v.sha256;
+  if (!v.unavailable.empty()) j["unavailable"] = v.unavailable;
   return j;
 }
 

@@ -268,7 +268,8 @@ Result<std::vector<VersionInfo>> CatalogView::versions_of_node(const store::Host
     if (v.content_id) {
       auto c = r_.content(v.content_id);
       if (!c.ok()) return c.error();
-      info.sha256 = to_hex(c->sha);
+      if (c->whole_sha) info.sha256 = to_hex(c->sha);
+      info.unavailable = c->unavailable;
     }
     v.meta = visible_meta(v.meta);
     info.version = std::move(v);

@@ -33,7 +33,8 @@ struct VersionInfo {
   UnixTime first_at = 0;    // the point where this version appeared
   UnixTime last_at = 0;     // the newest point where it is still valid
   std::int64_t points = 0;  // how many points hold it
-  std::string sha256;       // hex, regular files only
+  std::string sha256;       // hex, regular files only (and only when known: see ContentRow)
+  std::string unavailable;  // why its bytes cannot be read ("" = they can)
   bool current = false;     // still valid in the host's newest point
 };
 

@@ -283,8 +283,17 @@ Result<std::int64_t> CatalogReader::node_host(std::int64_t node_id) {
   return q->i64(0);
 }
 
+Digest chunk_list_digest(const std::vector<Digest>& chunks) {
+  Sha256 h;
+  h.update(std::string_view("recall chunk list v1", 21));  // the tag, with its NUL
+  for (const auto& c : chunks) h.update({c.data(), c.size()});
+  return h.finish();
+}
+
 Result<ContentRow> CatalogReader::content(std::int64_t content_id) {
-  RECALL_Q(q, "SELECT id, sha256, size FROM contents WHERE id = ?1");
+  RECALL_Q(q,
+           "SELECT c.id, c.sha256, c.size, c.whole_sha, g.reason FROM contents c "
+           "LEFT JOIN content_gaps g ON g.content_id = c.id WHERE c.id = ?1");
   q->bind(1, content_id);
   auto r = q->step();
   if (!r.ok()) return r.error();
@@ -292,12 +301,15 @@ Result<ContentRow> CatalogReader::content(std::int64_t content_id) {
   ContentRow c{q->i64(0), {}, static_cast<std::uint64_t>(q->i64(2))};
   auto b = q->blob(1);
   if (b.size() == c.sha.size()) std::copy(b.begin(), b.end(), c.sha.begin());
+  c.whole_sha = q->i64(3) != 0;
+  if (!q->is_null(4)) c.unavailable = q->text(4);
   return c;
 }
 
 namespace {
 
-// Columns vol.volser, vol.path, vol.kind, vol.state, l.copy, l.offset, l.length, l.span from `first`.
+// Columns vol.volser, vol.path, vol.kind, vol.state, l.copy, l.offset, l.length, l.span, l.codec,
+// vol.key_ref from `first`.
 Result<StoredCopy> read_copy(const Stmt& q, int first) {
   StoredCopy c;
   c.volser = q.text(first);
@@ -312,6 +324,8 @@ Result<StoredCopy> read_copy(const Stmt& q, int first) {
     if (!span.ok()) return span.error();
     c.span = std::move(*span);
   }
+  c.codec = static_cast<int>(q.i64(first + 8));
+  if (!q.is_null(first + 9)) c.key_ref = q.text(first + 9);
   return c;
 }
 
@@ -320,7 +334,8 @@ Result<StoredCopy> read_copy(const Stmt& q, int first) {
 Result<std::vector<StoredCopy>> CatalogReader::chunk_copies(const Digest& sha) {
   RECALL_Q(
       q,
-      "SELECT vol.volser, vol.path, vol.kind, vol.state, l.copy, l.offset, l.length, l.span FROM chunks c "
+      "SELECT vol.volser, vol.path, vol.kind, vol.state, l.copy, l.offset, l.length, l.span, l.codec, "
+      "vol.key_ref FROM chunks c "
       "JOIN locations l ON l.chunk_id = c.id JOIN volumes vol ON vol.id = l.volume_id "
       "WHERE c.sha256 = ?1 ORDER BY vol.kind <> 'tape' DESC, l.copy, vol.volser");
   q->bind_blob(1, {sha.data(), sha.size()});
@@ -340,7 +355,7 @@ Result<std::vector<ChunkLocation>> CatalogReader::chunk_locations(std::int64_t c
   // Every copy of each chunk, disk first, then tape by copy number: readers try them in order.
   RECALL_Q(q,
            "SELECT cc.idx, c.sha256, c.size, vol.volser, vol.path, vol.kind, vol.state, l.copy, l.offset, "
-           "l.length, l.span FROM content_chunks cc JOIN chunks c ON c.id = cc.chunk_id "
+           "l.length, l.span, l.codec, vol.key_ref FROM content_chunks cc JOIN chunks c ON c.id = cc.chunk_id "
            "JOIN locations l ON l.chunk_id = c.id JOIN volumes vol ON vol.id = l.volume_id "
            "WHERE cc.content_id = ?1 ORDER BY cc.idx, vol.kind <> 'tape' DESC, l.copy, vol.volser");
   q->bind(1, content_id);

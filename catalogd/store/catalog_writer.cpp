@@ -220,9 +220,10 @@ Result<std::int64_t> PointWriter::add_version(std::int64_t node_id, const FileMe
   return db_->last_insert_id();
 }
 
-Result<std::optional<std::int64_t>> PointWriter::find_content(const Digest& sha) {
-  RECALL_W(q, "SELECT id FROM contents WHERE sha256 = ?1");
-  q->bind_blob(1, bytes(sha));
+Result<std::optional<std::int64_t>> PointWriter::find_content(const Digest& sha, bool whole_sha) {
+  // A chunk-list digest never stands for a hash of bytes, nor the other way round.
+  RECALL_W(q, "SELECT id FROM contents WHERE sha256 = ?1 AND whole_sha = ?2");
+  q->bind_blob(1, bytes(sha)).bind(2, whole_sha ? 1 : 0);
   auto r = q->step();
   if (!r.ok()) return r.error();
   if (!*r) return std::optional<std::int64_t>();
@@ -230,9 +231,9 @@ Result<std::optional<std::int64_t>> PointWriter::find_content(const Digest& sha)
 }
 
 Result<std::int64_t> PointWriter::add_content(const Digest& sha, std::uint64_t size,
-                                              const std::vector<std::int64_t>& chunk_ids) {
-  RECALL_W(q, "INSERT INTO contents(sha256, size) VALUES (?1, ?2)");
-  q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size));
+                                              const std::vector<std::int64_t>& chunk_ids, bool whole_sha) {
+  RECALL_W(q, "INSERT INTO contents(sha256, size, whole_sha) VALUES (?1, ?2, ?3)");
+  q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size)).bind(3, whole_sha ? 1 : 0);
   RECALL_TRY(q->run());
   std::int64_t id = db_->last_insert_id();
   RECALL_W(cc, "INSERT INTO content_chunks(content_id, idx, chunk_id) VALUES (?1, ?2, ?3)");
@@ -242,6 +243,17 @@ Result<std::int64_t> PointWriter::add_content(const Digest& sha, std::uint64_t s
     cc->reset();
   }
   return id;
+}
+
+Result<std::int64_t> PointWriter::add_gap(const Digest& sha, std::uint64_t size, const std::string& reason,
+                                          const std::optional<Digest>& source_sha) {
+  auto id = add_content(sha, size, {}, false);
+  if (!id.ok()) return id.error();
+  RECALL_W(q, "INSERT INTO content_gaps(content_id, reason, source_sha256) VALUES (?1, ?2, ?3)");
+  q->bind(1, *id).bind(2, reason);
+  if (source_sha) q->bind_blob(3, bytes(*source_sha));
+  RECALL_TRY(q->run());
+  return *id;
 }
 
 Result<std::optional<std::int64_t>> PointWriter::find_chunk(const Digest& sha) {
@@ -292,6 +304,12 @@ Result<std::int64_t> PointWriter::add_volume(const std::string& volser, const st
 Status PointWriter::set_volume_bytes(std::int64_t volume_id, std::uint64_t bytes) {
   RECALL_W(q, "UPDATE volumes SET bytes = ?1 WHERE id = ?2");
   q->bind(1, static_cast<std::int64_t>(bytes)).bind(2, volume_id);
+  return q->run();
+}
+
+Status PointWriter::set_volume_key(std::int64_t volume_id, const std::string& key_ref) {
+  RECALL_W(q, "UPDATE volumes SET key_ref = ?1 WHERE id = ?2");
+  q->bind(1, key_ref).bind(2, volume_id);
   return q->run();
 }
 

@@ -55,9 +55,13 @@ class PointWriter {
   Status close_subtree(std::int64_t node_id);
   Result<std::int64_t> add_version(std::int64_t node_id, const FileMeta& meta, std::int64_t content_id);
 
-  Result<std::optional<std::int64_t>> find_content(const Digest& sha);
+  Result<std::optional<std::int64_t>> find_content(const Digest& sha, bool whole_sha = true);
+  // `whole_sha` false: `sha` is chunk_list_digest() of the chunks (the bytes were not read).
   Result<std::int64_t> add_content(const Digest& sha, std::uint64_t size,
-                                   const std::vector<std::int64_t>& chunk_ids);
+                                   const std::vector<std::int64_t>& chunk_ids, bool whole_sha = true);
+  // A content whose bytes cannot be read, with the reason; `sha` must be unique to it.
+  Result<std::int64_t> add_gap(const Digest& sha, std::uint64_t size, const std::string& reason,
+                               const std::optional<Digest>& source_sha);
   Result<std::optional<std::int64_t>> find_chunk(const Digest& sha);
   Result<std::int64_t> add_chunk(const Digest& sha, std::uint64_t size, std::int64_t volume_id,
                                  std::uint64_t offset, std::uint32_t length, int codec);
@@ -71,6 +75,8 @@ class PointWriter {
   // Archives (kind 'archive') are known by the SHA-256 of their bytes: the same archive
   // imported again, under any name, is found here.
   Status set_volume_sha(std::int64_t volume_id, const Digest& sha);
+  // An encrypted archive (a restic pack): the key file in recalld's home that opens its chunks.
+  Status set_volume_key(std::int64_t volume_id, const std::string& key_ref);
   // The set's kind when only the end of the import can tell (an archive with dumpdirs).
   Status set_kind(const std::string& kind);
 

@@ -55,6 +55,8 @@ struct StoredCopy {
   std::uint64_t offset = 0;         // of the block's header on the volume
   std::uint32_t length = 0;         // header + payload bytes
   std::vector<std::uint64_t> span;  // tape: the further records a block continues in
+  int codec = 0;                    // archives: how the bytes at offset are stored (kCodec*)
+  std::string key_ref;              // archives: the key that decrypts them ("" = plain)
 
   // On a local file (disk pool or archive), readable without the tape bridge.
   bool on_disk() const { return volume_kind == "disk" || volume_kind == "archive"; }
@@ -72,7 +74,20 @@ struct ContentRow {
   std::int64_t id = 0;
   Digest sha{};
   std::uint64_t size = 0;
+  // False when `sha` digests the chunk list, not the bytes (contents imported without reading
+  // them): readers check each chunk, and show no file hash.
+  bool whole_sha = true;
+  std::string unavailable;  // why the bytes cannot be read ("" = they can)
 };
+
+// How a chunk's bytes are stored at its location in an archive volume.
+inline constexpr int kCodecArchivePlain = 0;  // the plain bytes (a tar member)
+inline constexpr int kCodecResticBlob = 1;    // a restic blob envelope: AES-256-CTR + Poly1305
+inline constexpr int kCodecResticZstd = 2;    // the same, holding a zstd frame (repository v2)
+
+// The content digest of a file known by its chunk list only: SHA-256 of a tag and the chunks'
+// hashes in order. Never equal to a hash of file bytes, so such contents never merge with those.
+Digest chunk_list_digest(const std::vector<Digest>& chunks);
 
 struct BackupSetRow {
   std::int64_t id = 0;

@@ -138,7 +138,12 @@ INSERT OR IGNORE INTO volume_sets
     // 4: importers. A volume may be an archive another tool wrote (a tar file), whose chunks are
     // plain bytes at an offset in it, checked by their SHA-256 on every read; it is never
     // appended to, migrated or evicted. `sha256` and `size` identify the archive, so importing
-    // the same one again is noticed. SQLite cannot alter a CHECK: the table is rebuilt.
+    // the same one again is noticed. `key_ref` names the key (in recalld's home, root only) that
+    // decrypts an encrypted archive's chunks: a restic pack file, whose blobs a location's
+    // codec says how to open. SQLite cannot alter a CHECK: the table is rebuilt.
+    // A content's `sha256` is normally the hash of its bytes. Contents imported without reading
+    // their bytes (restic trees name their blobs, not the file's hash) get `whole_sha` 0 and a
+    // digest of their chunk list instead: every chunk is still checked by its own SHA-256.
     R"sql(
 CREATE TABLE volumes_v4(
   id INTEGER PRIMARY KEY,
@@ -149,12 +154,20 @@ CREATE TABLE volumes_v4(
   bytes INTEGER NOT NULL DEFAULT 0,
   created INTEGER NOT NULL,
   pool INTEGER NOT NULL DEFAULT 0,
-  sha256 BLOB);
+  sha256 BLOB,
+  key_ref TEXT);
 INSERT INTO volumes_v4(id, volser, kind, path, state, bytes, created, pool)
   SELECT id, volser, kind, path, state, bytes, created, pool FROM volumes;
 DROP TABLE volumes;
 ALTER TABLE volumes_v4 RENAME TO volumes;
 CREATE INDEX volumes_by_sha ON volumes(sha256) WHERE sha256 IS NOT NULL;
+ALTER TABLE contents ADD COLUMN whole_sha INTEGER NOT NULL DEFAULT 1;
+-- A file whose bytes Recall cannot read (a manifest names a volume Recall does not know): listed,
+-- with no chunks and the reason; its content digest is unique, so it never stands for real bytes.
+CREATE TABLE content_gaps(
+  content_id INTEGER PRIMARY KEY,
+  reason TEXT NOT NULL,
+  source_sha256 BLOB);               -- the hash the other product recorded, if any
 )sql",
 };
 

@@ -120,16 +120,21 @@ Result<StmtRef> Db::cached(const char* sql) {
 }
 
 Result<Transaction> Transaction::begin(Db& db) {
-  RECALL_TRY(db.exec("BEGIN IMMEDIATE"));
-  return Transaction(db);
+  const bool nested = sqlite3_get_autocommit(db.raw()) == 0;
+  RECALL_TRY(db.exec(nested ? "SAVEPOINT recall_nested" : "BEGIN IMMEDIATE"));
+  return Transaction(db, nested);
 }
 
 Transaction::~Transaction() {
-  if (db_) (void)db_->exec("ROLLBACK");
+  if (!db_) return;
+  if (nested_)
+    (void)db_->exec("ROLLBACK TO recall_nested; RELEASE recall_nested");
+  else
+    (void)db_->exec("ROLLBACK");
 }
 
 Status Transaction::commit() {
-  Status s = db_->exec("COMMIT");
+  Status s = db_->exec(nested_ ? "RELEASE recall_nested" : "COMMIT");
   if (s.ok()) db_ = nullptr;
   return s;
 }

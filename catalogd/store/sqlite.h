@@ -94,17 +94,20 @@ Error sqlite_error(sqlite3* db, std::string_view what);
   auto& name = *name##_r
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.
+// Inside another transaction it is a savepoint: its commit only keeps its changes for the outer
+// one to commit (an import of many points is one outer transaction of one per point).
 class Transaction {
  public:
   static Result<Transaction> begin(Db& db);
-  Transaction(Transaction&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Transaction(Transaction&& o) noexcept : db_(o.db_), nested_(o.nested_) { o.db_ = nullptr; }
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
   Status commit();
 
  private:
-  explicit Transaction(Db& db) : db_(&db) {}
+  Transaction(Db& db, bool nested) : db_(&db), nested_(nested) {}
   Db* db_;
+  bool nested_;
 };
 
 }  // namespace recall::store
