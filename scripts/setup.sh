@@ -9,7 +9,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libzstd-dev zlib1g-dev libssl-dev
   libboost-dev libboost-system-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
-  libacl1-dev libattr1-dev acl attr libarchive-dev tar
+  libacl1-dev libattr1-dev acl attr libarchive-dev tar restic clang
   libfuse3-dev fuse3
   util-linux passwd procps psmisc python3 curl
   qt6-base-dev qt6-svg-dev qt6-l10n-tools qt6-tools-dev-tools qt6-qpa-plugins libqt6svg6
