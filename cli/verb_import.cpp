@@ -1,4 +1,4 @@
-// `recall import dir|tar|manifest`: starts an import job in recalld and follows it. Ctrl-C cancels the
+// `recall import dir|tar|manifest|restic`: starts an import job in recalld and follows it. Ctrl-C cancels the
 // job, and the catalog stays exactly as it was.
 #include <unistd.h>
 
@@ -250,6 +250,7 @@ void add_import_verbs(CLI::App& app, Context& ctx, Action& action) {
   });
   add_tar_verb(imp, ctx, action);
   add_manifest_verb(imp, ctx, action);
+  add_restic_verb(imp, ctx, action);
 }
 
 }  // namespace recall::cli

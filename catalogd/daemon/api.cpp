@@ -28,6 +28,7 @@ Api::Api(DaemonPaths paths, ApiConfig config, std::unique_ptr<TapeService> tape)
       tape_(std::move(tape)),
       started_(now_utc()) {
   jobs_.set_tape(tape_.get(), &volumes_);
+  volumes_.set_key_dir(paths_.home + "/keys");
   source_.set_relocate(
       [catalog = paths_.catalog](const Digest& sha) -> Result<std::vector<store::StoredCopy>> {
         auto rd = thread_reader(catalog);
@@ -163,13 +164,20 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
       if (!t.ok()) return fail(t.error());
       at = *t;
     }
-    if (host.empty() && kind != "manifest")  // a manifest names the host of each set
+    // A manifest names the host of each set, a restic snapshot its own (--host then filters).
+    if (host.empty() && kind != "manifest" && kind != "restic")
       return fail(make_error(ErrorKind::Invalid, "an import needs --host"));
     std::shared_ptr<Job> job;
     if (kind == "manifest") {
       import::ManifestImportOptions o;
       o.manifest = source;
       job = jobs_.start_manifest_import(who.uid, std::move(o));
+    } else if (kind == "restic") {
+      import::ResticImportOptions o;
+      o.repo = source;
+      o.host = host;
+      o.password = body.value("password", "");
+      job = jobs_.start_restic_import(who.uid, std::move(o));
     } else if (kind == "tar") {
       import::TarImportOptions o;
       o.host = host;

@@ -1,6 +1,9 @@
 #include "catalogd/daemon/content_reader.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
 
 #include "catalogd/daemon/tape_service.h"
 #include "common/sha256.h"
@@ -22,6 +25,20 @@ std::string first_volser(const store::ChunkLocation& c) {
   return c.copies.empty() ? "?" : c.copies.front().volser;
 }
 
+// The master key of an imported restic repository, from the file the importer wrote.
+Result<restic::Key> load_key(const std::string& key_dir, const std::string& key_ref) {
+  if (key_dir.empty() || key_ref.find('/') != std::string::npos)
+    return make_error(ErrorKind::Corrupt, "no key folder for key " + key_ref);
+  const std::string path = key_dir + "/" + key_ref + ".json";
+  std::ifstream in(path);
+  if (!in) return io_error("cannot read key " + path, errno);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto key = restic::key_from_json(text.str());
+  if (!key.ok()) return make_error(ErrorKind::Corrupt, path + ": " + key.error().message);
+  return key;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<tape::VolumeReader>> VolumeCache::get(const std::string& volser,
@@ -35,10 +52,18 @@ Result<std::shared_ptr<tape::VolumeReader>> VolumeCache::get(const std::string& 
   return p;
 }
 
-Result<std::shared_ptr<ArchiveReader>> VolumeCache::get_archive(const std::string& volser, const std::string& path) {
+Result<std::shared_ptr<ArchiveReader>> VolumeCache::get_archive(const std::string& volser,
+                                                                const std::string& path,
+                                                                const std::string& key_ref) {
   std::lock_guard lk(mu_);
   if (auto it = archives_.find(volser); it != archives_.end()) return it->second;
-  auto r = ArchiveReader::open(path, volser);
+  std::optional<restic::Key> key;
+  if (!key_ref.empty()) {
+    auto k = load_key(key_dir_, key_ref);
+    if (!k.ok()) return make_error(k.error().kind, "archive " + volser + ": " + k.error().message);
+    key = *k;
+  }
+  auto r = ArchiveReader::open(path, volser, key);
   if (!r.ok()) return r.error();
   auto p = std::make_shared<ArchiveReader>(std::move(*r));
   archives_.emplace(volser, p);
@@ -80,11 +105,13 @@ Result<std::vector<std::uint8_t>> ContentSource::read_disk(const store::ChunkLoc
     if (!copy.on_disk() || copy.volume_state != "online") continue;
     Result<std::vector<std::uint8_t>> data = std::vector<std::uint8_t>();
     if (copy.in_archive()) {
-      auto ar = volumes_.get_archive(copy.volser, copy.volume_path);
-      data = ar.ok() ? (*ar)->read_chunk(copy.offset, copy.length, c.sha) : Result<std::vector<std::uint8_t>>(ar.error());
+      auto ar = volumes_.get_archive(copy.volser, copy.volume_path, copy.key_ref);
+      data = ar.ok() ? (*ar)->read_chunk(copy.offset, copy.length, c.sha, copy.codec, c.size)
+                     : Result<std::vector<std::uint8_t>>(ar.error());
     } else {
       auto vol = volumes_.get(copy.volser, copy.volume_path);
-      data = vol.ok() ? (*vol)->read_chunk(copy.offset, copy.length, c.sha) : Result<std::vector<std::uint8_t>>(vol.error());
+      data = vol.ok() ? (*vol)->read_chunk(copy.offset, copy.length, c.sha)
+                      : Result<std::vector<std::uint8_t>>(vol.error());
     }
     if (data.ok() && data->size() == c.size) return data;
     if (data.ok()) data = make_error(ErrorKind::Corrupt, "chunk in " + copy.volser + " has the wrong length");
@@ -161,7 +188,7 @@ Status ContentSource::read(const store::ContentRow& content, const std::vector<s
 
   Sha256 whole;
   std::vector<Digest> read_chunks;  // for a content known by its chunk list only
-  std::size_t next_tape = 0;  // position in from_tape of the next tape chunk
+  std::size_t next_tape = 0;        // position in from_tape of the next tape chunk
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     const auto& c = chunks[i];
     if (rq.cancelled && rq.cancelled())
@@ -210,7 +237,8 @@ Status ContentSource::read(const store::ContentRow& content, const std::vector<s
       read_chunks.push_back(c.sha);
     RECALL_TRY(sink(*data));
   }
-  if (content.whole_sha ? whole.finish() != content.sha : store::chunk_list_digest(read_chunks) != content.sha) {
+  if (content.whole_sha ? whole.finish() != content.sha
+                        : store::chunk_list_digest(read_chunks) != content.sha) {
     counters_.checksum_failures++;
     return make_error(ErrorKind::Corrupt, "file content does not match its recorded SHA-256");
   }

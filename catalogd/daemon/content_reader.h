@@ -29,7 +29,11 @@ class TapeService;
 class VolumeCache {
  public:
   Result<std::shared_ptr<tape::VolumeReader>> get(const std::string& volser, const std::string& path);
-  Result<std::shared_ptr<ArchiveReader>> get_archive(const std::string& volser, const std::string& path);
+  // `key_ref`: the key an encrypted archive (a restic pack) needs, kept in the key folder.
+  Result<std::shared_ptr<ArchiveReader>> get_archive(const std::string& volser, const std::string& path,
+                                                     const std::string& key_ref = "");
+  // Where recalld keeps the keys of imported restic repositories (home/keys, root only).
+  void set_key_dir(std::string dir) { key_dir_ = std::move(dir); }
   // Closes a volume (its file is being removed after an eviction).
   void forget(const std::string& volser);
 
@@ -37,6 +41,7 @@ class VolumeCache {
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<tape::VolumeReader>> open_;
   std::map<std::string, std::shared_ptr<ArchiveReader>> archives_;
+  std::string key_dir_;
 };
 
 struct StreamCounters {

@@ -217,6 +217,16 @@ std::shared_ptr<Job> JobManager::start_manifest_import(std::uint32_t owner, impo
   return job;
 }
 
+std::shared_ptr<Job> JobManager::start_restic_import(std::uint32_t owner, import::ResticImportOptions options) {
+  options.key_dir = home_ + "/keys";
+  auto job = add_job(owner, "import restic", options.host, options.repo);
+  job->thread = std::thread([this, job, options = std::move(options)]() {
+    run_writer_job(job, "import of restic repository " + options.repo,
+                   [&](store::Db& db) { return import::import_restic(db, options, job->progress, job->cancel); });
+  });
+  return job;
+}
+
 std::shared_ptr<Job> JobManager::find(std::uint64_t id) {
   std::lock_guard lk(mu_);
   auto it = jobs_.find(id);
@@ -243,6 +253,7 @@ nlohmann::json JobManager::to_json(const Job& job) {
     j["progress"] = {{"entries", p.entries.load()},
                      {"files_read", p.files_read.load()},
                      {"files_unchanged", p.files_unchanged.load()},
+                     {"entries_changed", p.entries_changed.load()},
                      {"bytes_read", p.bytes_read.load()},
                      {"bytes_total", p.bytes_total.load()},
                      {"new_bytes", p.new_bytes.load()},

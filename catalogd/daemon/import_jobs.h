@@ -13,6 +13,7 @@
 #include "catalogd/daemon/migration.h"
 #include "importers/dir_importer.h"
 #include "importers/manifest_importer.h"
+#include "importers/restic_importer.h"
 #include "importers/tar_importer.h"
 
 namespace recall::daemon {
@@ -43,6 +44,8 @@ class JobManager {
   std::shared_ptr<Job> start_dir_import(std::uint32_t owner, import::DirImportOptions options);
   std::shared_ptr<Job> start_tar_import(std::uint32_t owner, import::TarImportOptions options);
   std::shared_ptr<Job> start_manifest_import(std::uint32_t owner, import::ManifestImportOptions options);
+  // The password travels in `options` only: it is not kept in the job, its report or the log.
+  std::shared_ptr<Job> start_restic_import(std::uint32_t owner, import::ResticImportOptions options);
   // One migration at a time: Conflict while another runs.
   Result<std::shared_ptr<Job>> start_migration(std::uint32_t owner, MigrateOptions options);
   bool migration_running();

@@ -170,12 +170,17 @@ TEST_F(MigrationTest, CopiesEveryChunkTwiceThenEvictsTheDiskVolume) {
   EXPECT_EQ(tape_->library().find(one.front())->state, tape::CartridgeState::Full);
   // The catalog and the inventory agree on where each cartridge's data ends.
   auto d = db();
-  for (const auto& v : *store::list_volumes(*d))
-    if (v.kind == "tape")
+  for (const auto& v : *store::list_volumes(*d)) {
+    if (v.kind == "tape") {
       EXPECT_EQ(v.bytes, tape_->library().find(v.volser)->records * tape::kRecordSize) << v.volser;
+    }
+  }
   // The backup set that wrote the data is on every cartridge it went to.
-  for (const auto& v : *store::list_volumes(*d))
-    if (v.kind == "tape") EXPECT_EQ(store::sets_on_volume(*d, v.id)->size(), 1u) << v.volser;
+  for (const auto& v : *store::list_volumes(*d)) {
+    if (v.kind == "tape") {
+      EXPECT_EQ(store::sets_on_volume(*d, v.id)->size(), 1u) << v.volser;
+    }
+  }
   expect_all_files_read_back();
   EXPECT_GT(counters_.chunks_from_tape, 0u);
   auto again = migrate(o);
