@@ -101,6 +101,8 @@ Result<std::int64_t> parse_time_ns(std::string_view text) {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return bad();
   const std::int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
                             h * 3600 + mi * 60 + sec - offset;
+  // Nanoseconds since 1970 fit in 64 bits from 1677 to 2262 only (found by fuzz_restic_tree).
+  if (secs >= INT64_MAX / 1'000'000'000 || secs <= INT64_MIN / 1'000'000'000) return bad();
   return secs * 1'000'000'000 + nanos;
 }
 

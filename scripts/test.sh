@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: unit tests, the kernel permission matrix with real users and
 # the end-to-end suite with a real recalld, first in a normal build, then in an
-# AddressSanitizer + UndefinedBehaviorSanitizer build (set RECALL_SKIP_SANITIZERS=1 to skip it locally).
+# AddressSanitizer + UndefinedBehaviorSanitizer build (set RECALL_SKIP_SANITIZERS=1 to skip it locally),
+# with the libFuzzer targets run for 30 s each in between (RECALL_SKIP_FUZZ=1 skips them).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/scripts/setup.sh"
@@ -9,6 +10,11 @@ jobs=$(nproc)
 
 bash "$here/scripts/build.sh" "$here/build" -DBUILD_TESTING=ON
 (cd "$here/build" && ctest --output-on-failure --timeout 900 -j "$jobs")
+
+# The parsers of hostile input under libFuzzer (clang), a bounded time each (scripts/fuzz.sh).
+if [ "${RECALL_SKIP_FUZZ:-0}" != 1 ]; then
+  RECALL_FUZZ_SECONDS=${RECALL_FUZZ_SECONDS:-30} bash "$here/scripts/fuzz.sh"
+fi
 
 if [ "${RECALL_SKIP_SANITIZERS:-0}" != 1 ]; then
   bash "$here/scripts/build.sh" "$here/build-asan" -DBUILD_TESTING=ON -DRECALL_SANITIZE=ON

@@ -1,6 +1,6 @@
-#include "common/time.h"
-
 #include <gtest/gtest.h>
+
+#include "common/time.h"
 
 using namespace recall;
 
@@ -25,3 +25,12 @@ TEST(Time, RefusesGarbageWithAHint) {
 }
 
 TEST(Time, AtAcceptsLatest) { EXPECT_EQ(*parse_at("latest"), kLatest); }
+
+// Regression (fuzz_restic_tree, fuzz_manifest): a year past 2262 overflowed the nanoseconds.
+TEST(Time, NanosecondTimesOutsideTheirRangeAreRefused) {
+  EXPECT_TRUE(parse_time_ns("2262-01-01T00:00:00Z").ok());
+  EXPECT_FALSE(parse_time_ns("3978-05-05T10:00:00.123456789+02:00").ok());
+  EXPECT_FALSE(parse_time_ns("9999-12-31T23:59:59Z").ok());
+  EXPECT_FALSE(parse_time_ns("0001-01-01T00:00:00Z").ok());
+  EXPECT_EQ(*parse_time_ns("1970-01-01T00:00:01.5Z"), 1'500'000'000);
+}

@@ -219,6 +219,7 @@ TEST(Tree, RefusesHostileNodes) {
       R"({"name":"f","type":"file","content":["not-hex"]})",
       R"({"name":"f","type":"file","size":-5})",
       R"({"name":"f","type":"file","mtime":"yesterday"})",
+      R"({"name":"f","type":"file","mtime":"3978-05-05T10:00:00Z"})",  // fuzz_restic_tree: ns overflow
       R"({"name":"f","type":"file","uid":99999999999})",
       R"("just a string")",
   };
