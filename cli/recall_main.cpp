@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   Action action;
   add_query_verbs(app, ctx, action);
   add_import_verbs(app, ctx, action);
+  add_scan_verb(app, ctx, action);
   add_restore_verbs(app, ctx, action);
   add_tape_verbs(app, ctx, action);
   // --json is accepted after the verb too: `recall search x --json`.

@@ -36,7 +36,7 @@ Result<tape::VolumeWriter*> ChunkStore::volume() {
   return vol_.get();
 }
 
-Result<std::int64_t> ChunkStore::put(const PreparedChunk& c, std::span<const std::uint8_t> plain) {
+Result<std::int64_t> ChunkStore::put(const PreparedChunk& c, std::span<const std::uint8_t> plain, bool counted) {
   if (auto it = ids_.find(c.sha); it != ids_.end()) return it->second;
   auto found = w_.find_chunk(c.sha);
   if (!found.ok()) return found.error();
@@ -52,9 +52,11 @@ Result<std::int64_t> ChunkStore::put(const PreparedChunk& c, std::span<const std
   if (!ref.ok()) return ref.error();
   auto id = w_.add_chunk(c.sha, c.size, vol_id_, ref->offset, ref->length, static_cast<int>(ref->codec));
   if (!id.ok()) return id.error();
-  progress_.new_chunks++;
-  progress_.new_bytes += c.size;
-  progress_.stored_bytes += ref->length;
+  if (counted) {
+    progress_.new_chunks++;
+    progress_.new_bytes += c.size;
+    progress_.stored_bytes += ref->length;
+  }
   ids_.emplace(c.sha, *id);
   return *id;
 }

@@ -39,7 +39,9 @@ class ChunkStore {
 
   // Catalog id of the chunk, storing it if new. A chunk the worker skipped compressing
   // because it looked known, but that is not (a race between workers), is compressed here.
-  Result<std::int64_t> put(const PreparedChunk& c, std::span<const std::uint8_t> plain_if_needed);
+  // `counted` false: not in the import's progress (a point record, which is not file data).
+  Result<std::int64_t> put(const PreparedChunk& c, std::span<const std::uint8_t> plain_if_needed,
+                           bool counted = true);
   Result<std::optional<std::int64_t>> known_content(const Digest& sha) { return w_.find_content(sha); }
   Result<std::int64_t> add_content(const Digest& sha, std::uint64_t size, const std::vector<std::int64_t>& chunk_ids) {
     return w_.add_content(sha, size, chunk_ids);

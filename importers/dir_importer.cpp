@@ -419,6 +419,7 @@ Result<DirImportReport> DirImport::run() {
   auto w = store::PointWriter::begin(db_, {o_.host, o_.at, "dir", source});
   if (!w.ok()) return w.error();
   txn_.open(std::move(*w), o_.pool_dir, progress_, o_.zstd_level);
+  txn_.record_point = true;
   int threads = o_.threads > 0 ? o_.threads : std::max(1u, std::thread::hardware_concurrency());
   pool_ = std::make_unique<HashPool>(
       threads, o_.chunker, o_.zstd_level,

@@ -17,6 +17,8 @@ namespace recall::import {
 struct ImportTxn {
   std::optional<store::PointWriter> writer;
   std::unique_ptr<ChunkStore> chunks;
+  // Imports into the disk pool write their point's record onto it at commit (`recall scan`).
+  bool record_point = false;
 
   ImportTxn() = default;
   ImportTxn(const ImportTxn&) = delete;

@@ -517,6 +517,8 @@ Result<TarImportReport> TarImport::run() {
       // Filters stack on the raw source: more than one means the stream is decompressed.
       in_place_ = archive_filter_count(a.get()) == 1;
       report_.in_place = in_place_;
+      // Members of a compressed archive go into the pool: the volumes must describe the point.
+      txn_.record_point = !in_place_;
       report_.compression = in_place_ ? "none" : archive_filter_name(a.get(), 0);
       auto volser = store::next_volser(db_, "A", [](const std::string&) { return false; });
       if (!volser.ok()) return fail(volser.error());

@@ -131,8 +131,12 @@ Status walk_catalog_dirs(store::PointWriter& writer, Item root, Visit visit) {
 }  // namespace
 
 Result<TreeImage> load_previous_point(store::PointWriter& writer) {
+  if (writer.first_point()) return TreeImage();
+  return load_open_image(writer);
+}
+
+Result<TreeImage> load_open_image(store::PointWriter& writer) {
   TreeImage image;
-  if (writer.first_point()) return image;
   auto root = writer.open_version(writer.root_node());
   if (!root.ok()) return root.error();
   if (!*root) return image;

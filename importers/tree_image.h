@@ -51,6 +51,9 @@ class TreeImage {
 // The host's newest point as an image (content ids and metadata as the catalog has them), to
 // apply an incremental archive to.
 Result<TreeImage> load_previous_point(store::PointWriter& writer);
+// The versions open in the writer's transaction as an image: the previous point before the
+// import has changed anything, the new point once it has.
+Result<TreeImage> load_open_image(store::PointWriter& writer);
 
 struct ImageWriteStats {
   std::uint64_t entries = 0, changed = 0, unchanged = 0, deleted = 0;

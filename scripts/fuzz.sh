@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=$here/build-fuzz
 seconds=${RECALL_FUZZ_SECONDS:-30}
-targets=(fuzz_dumpdir fuzz_member_parts fuzz_manifest fuzz_restic_tree fuzz_restic_unpacked fuzz_tar_import)
+targets=(fuzz_dumpdir fuzz_member_parts fuzz_manifest fuzz_restic_tree fuzz_restic_unpacked fuzz_tar_import fuzz_point_record)
 
 CC=clang CXX=clang++ cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECALL_FUZZ=ON \
   -DBUILD_TESTING=OFF >/dev/null

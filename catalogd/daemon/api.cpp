@@ -164,11 +164,20 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
       if (!t.ok()) return fail(t.error());
       at = *t;
     }
-    // A manifest names the host of each set, a restic snapshot its own (--host then filters).
-    if (host.empty() && kind != "manifest" && kind != "restic")
+    // A manifest names the host of each set, a restic snapshot its own (--host then filters), a
+    // point record on a volume its own.
+    if (host.empty() && kind != "manifest" && kind != "restic" && kind != "scan")
       return fail(make_error(ErrorKind::Invalid, "an import needs --host"));
     std::shared_ptr<Job> job;
-    if (kind == "manifest") {
+    if (kind == "scan") {
+      import::VolumeScanOptions o;
+      if (body.contains("volumes") && body["volumes"].is_array())
+        for (const auto& v : body["volumes"])
+          if (v.is_string()) o.volumes.push_back(v.get<std::string>());
+      o.salvage = body.value("salvage", false);
+      if (o.volumes.empty()) return fail(make_error(ErrorKind::Invalid, "a scan needs at least one volume"));
+      job = jobs_.start_scan(who.uid, std::move(o));
+    } else if (kind == "manifest") {
       import::ManifestImportOptions o;
       o.manifest = source;
       job = jobs_.start_manifest_import(who.uid, std::move(o));

@@ -227,6 +227,17 @@ std::shared_ptr<Job> JobManager::start_restic_import(std::uint32_t owner, import
   return job;
 }
 
+std::shared_ptr<Job> JobManager::start_scan(std::uint32_t owner, import::VolumeScanOptions options) {
+  std::string what;
+  for (const auto& v : options.volumes) what += (what.empty() ? "" : " ") + v;
+  auto job = add_job(owner, "scan", "", what);
+  job->thread = std::thread([this, job, options = std::move(options)]() {
+    run_writer_job(job, "scan of " + std::to_string(options.volumes.size()) + " volume(s)",
+                   [&](store::Db& db) { return import::scan_volumes(db, options, job->progress, job->cancel); });
+  });
+  return job;
+}
+
 std::shared_ptr<Job> JobManager::find(std::uint64_t id) {
   std::lock_guard lk(mu_);
   auto it = jobs_.find(id);
@@ -257,6 +268,7 @@ nlohmann::json JobManager::to_json(const Job& job) {
                      {"bytes_read", p.bytes_read.load()},
                      {"bytes_total", p.bytes_total.load()},
                      {"new_bytes", p.new_bytes.load()},
+                     {"new_chunks", p.new_chunks.load()},
                      {"skipped", p.skipped.load()}};
   }
   std::lock_guard lk(job.mu);

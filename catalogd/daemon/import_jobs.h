@@ -15,6 +15,7 @@
 #include "importers/manifest_importer.h"
 #include "importers/restic_importer.h"
 #include "importers/tar_importer.h"
+#include "importers/volume_scan.h"
 
 namespace recall::daemon {
 
@@ -46,6 +47,7 @@ class JobManager {
   std::shared_ptr<Job> start_manifest_import(std::uint32_t owner, import::ManifestImportOptions options);
   // The password travels in `options` only: it is not kept in the job, its report or the log.
   std::shared_ptr<Job> start_restic_import(std::uint32_t owner, import::ResticImportOptions options);
+  std::shared_ptr<Job> start_scan(std::uint32_t owner, import::VolumeScanOptions options);
   // One migration at a time: Conflict while another runs.
   Result<std::shared_ptr<Job>> start_migration(std::uint32_t owner, MigrateOptions options);
   bool migration_running();

@@ -60,6 +60,7 @@ Result<PointWriter> PointWriter::begin(Db& db, const PointSpec& spec) {
     }
   }
   w.kind_ = !spec.kind.empty() ? spec.kind : w.seq_ == 1 ? "full" : "incremental";
+  w.spec_ = spec;
   {
     auto q = db.cached(
         "INSERT INTO backup_sets(host_id, kind, importer, source, started, status) "
@@ -339,6 +340,12 @@ Result<std::optional<KnownArchive>> find_archive(Db& db, const Digest& sha) {
   if (!r.ok()) return r.error();
   if (!*r) return std::optional<KnownArchive>();
   return std::optional<KnownArchive>(KnownArchive{(*q)->text(0), (*q)->text(1), (*q)->text(2), (*q)->i64(3)});
+}
+
+Status PointWriter::add_set_record(int idx, std::int64_t chunk_id) {
+  RECALL_W(q, "INSERT INTO set_records(set_id, idx, chunk_id) VALUES (?1, ?2, ?3)");
+  q->bind(1, set_id_).bind(2, idx).bind(3, chunk_id);
+  return q->run();
 }
 
 Status PointWriter::commit(const std::string& stats_json) {

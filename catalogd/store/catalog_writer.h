@@ -39,6 +39,8 @@ class PointWriter {
   std::int64_t seq() const { return seq_; }
   bool first_point() const { return seq_ == 1; }
   const std::string& kind() const { return kind_; }
+  const PointSpec& spec() const { return spec_; }
+  std::int64_t set_id() const { return set_id_; }
   Db& db() { return *db_; }
 
   Result<std::int64_t> child_node(std::int64_t parent, const std::string& name);
@@ -77,6 +79,8 @@ class PointWriter {
   Status set_volume_sha(std::int64_t volume_id, const Digest& sha);
   // An encrypted archive (a restic pack): the key file in recalld's home that opens its chunks.
   Status set_volume_key(std::int64_t volume_id, const std::string& key_ref);
+  // Part `idx` of this set's point record (see importers/point_record.h) is chunk `chunk_id`.
+  Status add_set_record(int idx, std::int64_t chunk_id);
   // The set's kind when only the end of the import can tell (an archive with dumpdirs).
   Status set_kind(const std::string& kind);
 
@@ -90,6 +94,7 @@ class PointWriter {
   Transaction txn_;
   std::int64_t host_id_ = 0, root_node_ = 0, seq_ = 0, set_id_ = 0;
   std::string kind_;
+  PointSpec spec_;
   std::unordered_map<std::string, std::int64_t> name_cache_;
 };
 

@@ -169,6 +169,17 @@ CREATE TABLE content_gaps(
   reason TEXT NOT NULL,
   source_sha256 BLOB);               -- the hash the other product recorded, if any
 )sql",
+    // 5: point records. Every import into the disk pool also writes its point's whole image onto
+    // the volumes (as ordinary chunks, so migration copies it to tape), for `recall scan` to rebuild
+    // a lost catalog from; this lists the chunks that hold each backup set's record, in order.
+    R"sql(
+CREATE TABLE set_records(
+  set_id INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  chunk_id INTEGER NOT NULL,
+  PRIMARY KEY (set_id, idx)) WITHOUT ROWID;
+CREATE INDEX set_records_by_chunk ON set_records(chunk_id);
+)sql",
 };
 
 }  // namespace
