@@ -27,14 +27,14 @@ tar --format=gnu -g "$seeds/snar" -cf "$seeds/tar/level1.tar" -C "$seeds" tree
 printf 'Ya.txt\0Dd\0Nlink\0\0' >"$seeds/dumpdir/one"
 printf 'Rold\0Tnew\0Ynew\0\0' >"$seeds/dumpdir/rename"
 
-declare -A seed_dirs=([fuzz_tar_import]="$seeds/tar" [fuzz_dumpdir]="$seeds/dumpdir" [fuzz_member_parts]=""
-                      [fuzz_manifest]="" [fuzz_restic_tree]="" [fuzz_restic_unpacked]="")
+# Targets without an entry take only fuzz/corpus/TARGET.
+declare -A seed_dirs=([fuzz_tar_import]="$seeds/tar" [fuzz_dumpdir]="$seeds/dumpdir")
 failed=0
 for t in "${targets[@]}"; do
   corpus=$build/corpus/$t crashes=$build/crashes/$t
   mkdir -p "$corpus" "$crashes"
   [ -d "$here/fuzz/corpus/$t" ] && cp -n "$here/fuzz/corpus/$t"/* "$corpus/" 2>/dev/null || true
-  [ -n "${seed_dirs[$t]}" ] && cp -n "${seed_dirs[$t]}"/* "$corpus/" 2>/dev/null || true
+  [ -n "${seed_dirs[$t]:-}" ] && cp -n "${seed_dirs[$t]}"/* "$corpus/" 2>/dev/null || true
   echo "fuzz: $t for ${seconds} s"
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$build/fuzz/$t" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
