@@ -5,6 +5,20 @@
 #include <stdexcept>
 
 namespace recall {
+namespace {
+
+// Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up (under a lock) at every
+// initialisation, which costs more than hashing a small chunk.
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (!m) throw std::runtime_error("OpenSSL has no SHA-256");
+    return m;
+  }();
+  return md;
+}
+
+}  // namespace
 
 struct Sha256::Impl {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -12,7 +26,7 @@ struct Sha256::Impl {
 };
 
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1)
+  if (!impl_->ctx || EVP_DigestInit_ex2(impl_->ctx, sha256_md(), nullptr) != 1)
     throw std::runtime_error("OpenSSL SHA-256 initialisation failed");
 }
 Sha256::~Sha256() = default;
@@ -25,15 +39,14 @@ Digest Sha256::finish() {
   Digest d{};
   unsigned int len = 0;
   EVP_DigestFinal_ex(impl_->ctx, d.data(), &len);
-  EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex2(impl_->ctx, sha256_md(), nullptr);
   return d;
 }
 
 Digest sha256(std::span<const std::uint8_t> data) {
-  Digest d{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), d.data(), &len, EVP_sha256(), nullptr);
-  return d;
+  thread_local Sha256 one_shot;
+  one_shot.update(data);
+  return one_shot.finish();
 }
 
 std::string to_hex(std::span<const std::uint8_t> bytes) {

@@ -76,6 +76,12 @@ Result<PointWriter> PointWriter::begin(Db& db, const PointSpec& spec) {
     (*q)->bind(1, w.host_id_).bind(2, w.seq_).bind(3, spec.at).bind(4, w.set_id_);
     RECALL_TRY((*q)->run());
   }
+  {
+    auto q = db.cached("SELECT coalesce(max(id), 0) FROM nodes");
+    if (!q.ok()) return q.error();
+    RECALL_TRY((*q)->step());
+    w.nodes_before_ = (*q)->i64(0);
+  }
   // The root node ("" under parent 0) exists once per host.
   {
     auto q = db.cached("SELECT root_node FROM hosts WHERE id = ?1");
@@ -128,15 +134,29 @@ Result<std::int64_t> PointWriter::name_id(const std::string& name) {
 Result<std::int64_t> PointWriter::child_node(std::int64_t parent, const std::string& name) {
   auto nid = name_id(name);
   if (!nid.ok()) return nid.error();
-  RECALL_W(q, "SELECT id FROM nodes WHERE parent_id = ?1 AND name_id = ?2");
-  q->bind(1, parent).bind(2, *nid);
-  auto r = q->step();
-  if (!r.ok()) return r.error();
-  if (*r) return q->i64(0);
+  // The children of a node this transaction made are all in made_children_ (while it is
+  // complete): no need to ask the catalog.
+  const bool made_parent = parent > nodes_before_ && made_children_complete_;
+  const std::pair<std::int64_t, std::int64_t> key{parent, *nid};
+  if (made_parent) {
+    if (auto it = made_children_.find(key); it != made_children_.end()) return it->second;
+  } else {
+    RECALL_W(q, "SELECT id FROM nodes WHERE parent_id = ?1 AND name_id = ?2");
+    q->bind(1, parent).bind(2, *nid);
+    auto r = q->step();
+    if (!r.ok()) return r.error();
+    if (*r) return q->i64(0);
+  }
   RECALL_W(ins, "INSERT INTO nodes(host_id, parent_id, name_id) VALUES (?1, ?2, ?3)");
   ins->bind(1, host_id_).bind(2, parent).bind(3, *nid);
   RECALL_TRY(ins->run());
-  return db_->last_insert_id();
+  const std::int64_t id = db_->last_insert_id();
+  if (made_children_.size() >= kMaxMadeChildren) {
+    made_children_.clear();
+    made_children_complete_ = false;
+  }
+  if (made_children_complete_) made_children_.emplace(key, id);
+  return id;
 }
 
 Result<std::unordered_map<std::string, VersionRow>> PointWriter::open_children(std::int64_t parent) {
@@ -237,13 +257,67 @@ Result<std::int64_t> PointWriter::add_content(const Digest& sha, std::uint64_t s
   q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size)).bind(3, whole_sha ? 1 : 0);
   RECALL_TRY(q->run());
   std::int64_t id = db_->last_insert_id();
+  RECALL_TRY(add_content_chunks(id, chunk_ids));
+  return id;
+}
+
+Status PointWriter::add_content_chunks(std::int64_t content_id, const std::vector<std::int64_t>& chunk_ids) {
   RECALL_W(cc, "INSERT INTO content_chunks(content_id, idx, chunk_id) VALUES (?1, ?2, ?3)");
   for (std::size_t i = 0; i < chunk_ids.size(); ++i) {
-    cc->bind(1, id).bind(2, static_cast<std::int64_t>(i)).bind(3, chunk_ids[i]);
+    cc->bind(1, content_id).bind(2, static_cast<std::int64_t>(i)).bind(3, chunk_ids[i]);
     RECALL_TRY(cc->run());
     cc->reset();
   }
-  return id;
+  return {};
+}
+
+Result<std::int64_t> PointWriter::intern_content(const Digest& sha, std::uint64_t size,
+                                                 const std::vector<std::int64_t>& chunk_ids, bool whole_sha,
+                                                 bool* fresh) {
+  *fresh = false;
+  if (content_hits_.insert_first()) {
+    RECALL_W(
+        q,
+        "INSERT INTO contents(sha256, size, whole_sha) VALUES (?1, ?2, ?3) ON CONFLICT(sha256) DO NOTHING");
+    q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size)).bind(3, whole_sha ? 1 : 0);
+    RECALL_TRY(q->run());
+    if (db_->changes() == 1) {
+      content_hits_.count(false);
+      *fresh = true;
+      const std::int64_t id = db_->last_insert_id();
+      RECALL_TRY(add_content_chunks(id, chunk_ids));
+      return id;
+    }
+  }
+  auto known = find_content(sha, whole_sha);
+  if (!known.ok()) return known.error();
+  content_hits_.count(known->has_value());
+  if (*known) return **known;
+  *fresh = true;
+  return add_content(sha, size, chunk_ids, whole_sha);
+}
+
+Result<std::int64_t> PointWriter::intern_chunk(const Digest& sha, std::uint64_t size, bool* fresh) {
+  *fresh = false;
+  if (chunk_hits_.insert_first()) {
+    RECALL_W(q, "INSERT INTO chunks(sha256, size) VALUES (?1, ?2) ON CONFLICT(sha256) DO NOTHING");
+    q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size));
+    RECALL_TRY(q->run());
+    if (db_->changes() == 1) {
+      chunk_hits_.count(false);
+      *fresh = true;
+      return db_->last_insert_id();
+    }
+  }
+  auto known = find_chunk(sha);
+  if (!known.ok()) return known.error();
+  chunk_hits_.count(known->has_value());
+  if (*known) return **known;
+  RECALL_W(q, "INSERT INTO chunks(sha256, size) VALUES (?1, ?2)");
+  q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size));
+  RECALL_TRY(q->run());
+  *fresh = true;
+  return db_->last_insert_id();
 }
 
 Result<std::int64_t> PointWriter::add_gap(const Digest& sha, std::uint64_t size, const std::string& reason,
@@ -283,10 +357,15 @@ Result<std::int64_t> PointWriter::add_chunk(const Digest& sha, std::uint64_t siz
 
 Status PointWriter::add_location(std::int64_t chunk_id, std::int64_t volume_id, std::uint64_t offset,
                                  std::uint32_t length, int codec) {
-  RECALL_W(l,
-           "INSERT OR IGNORE INTO locations(chunk_id, volume_id, copy, offset, length, codec) VALUES (?1, ?2, 0, "
-           "?3, ?4, ?5)");
-  l->bind(1, chunk_id).bind(2, volume_id).bind(3, static_cast<std::int64_t>(offset)).bind(4, length).bind(5, codec);
+  RECALL_W(
+      l,
+      "INSERT OR IGNORE INTO locations(chunk_id, volume_id, copy, offset, length, codec) VALUES (?1, ?2, 0, "
+      "?3, ?4, ?5)");
+  l->bind(1, chunk_id)
+      .bind(2, volume_id)
+      .bind(3, static_cast<std::int64_t>(offset))
+      .bind(4, length)
+      .bind(5, codec);
   return l->run();
 }
 
@@ -330,10 +409,10 @@ Status PointWriter::set_kind(const std::string& kind) {
 
 Result<std::optional<KnownArchive>> find_archive(Db& db, const Digest& sha) {
   auto q = db.cached(
-           "SELECT v.volser, v.path, coalesce(h.name, ''), coalesce(p.at, 0) FROM volumes v "
-           "LEFT JOIN volume_sets vs ON vs.volume_id = v.id LEFT JOIN points p ON p.set_id = vs.set_id "
-           "LEFT JOIN hosts h ON h.id = p.host_id WHERE v.sha256 = ?1 AND v.kind = 'archive' "
-           "ORDER BY p.at LIMIT 1");
+      "SELECT v.volser, v.path, coalesce(h.name, ''), coalesce(p.at, 0) FROM volumes v "
+      "LEFT JOIN volume_sets vs ON vs.volume_id = v.id LEFT JOIN points p ON p.set_id = vs.set_id "
+      "LEFT JOIN hosts h ON h.id = p.host_id WHERE v.sha256 = ?1 AND v.kind = 'archive' "
+      "ORDER BY p.at LIMIT 1");
   if (!q.ok()) return q.error();
   (*q)->bind_blob(1, bytes(sha));
   auto r = (*q)->step();

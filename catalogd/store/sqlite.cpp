@@ -64,6 +64,10 @@ std::span<const std::uint8_t> Stmt::blob(int col) const {
 }
 
 Result<std::unique_ptr<Db>> Db::open(const std::string& path, bool create, bool read_only) {
+  // Memory statistics put a global lock around every allocation SQLite makes; nothing reads them.
+  // Set before SQLite initialises itself, i.e. before the first connection.
+  static const bool configured = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
+  (void)configured;
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX | (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
   if (create && !read_only) flags |= SQLITE_OPEN_CREATE;

@@ -49,8 +49,10 @@ TEST(Migrate, FreshDbGetsCurrentSchemaVersion) {
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_EQ(user_version(**db), kSchemaVersion);
   // The tables exist and are usable.
-  EXPECT_TRUE((*db)->exec("SELECT count(*) FROM hosts; SELECT count(*) FROM versions; "
-                          "SELECT count(*) FROM names_fts").ok());
+  EXPECT_TRUE((*db)
+                  ->exec("SELECT count(*) FROM hosts; SELECT count(*) FROM versions; "
+                         "SELECT count(*) FROM names_fts")
+                  .ok());
 }
 
 TEST(Migrate, TwiceIsANoOp) {
@@ -95,7 +97,8 @@ TEST(Migrate, NewerSchemaIsRefusedWithConflict) {
   auto m = migrate(**db);
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().kind, ErrorKind::Conflict) << m.error().message;
-  EXPECT_NE(m.error().message.find(std::to_string(kSchemaVersion + 1)), std::string::npos) << m.error().message;
+  EXPECT_NE(m.error().message.find(std::to_string(kSchemaVersion + 1)), std::string::npos)
+      << m.error().message;
   // Nothing was touched: still the newer version, no tables created.
   EXPECT_EQ(user_version(**db), kSchemaVersion + 1);
   auto st = (*db)->prepare("SELECT count(*) FROM sqlite_master WHERE name = 'hosts'");
@@ -182,8 +185,8 @@ TEST_F(PointWriterTest, PointNotNewerThanNewestIsRefused) {
 }
 
 TEST_F(PointWriterTest, BadHostNamesAreInvalid) {
-  const std::vector<std::string> bad = {"",       "a/b",     "/abs",          ".hidden", "..", "@at",
-                                        "x/",     std::string(256, 'h'), std::string("nul\0byte", 8)};
+  const std::vector<std::string> bad = {
+      "", "a/b", "/abs", ".hidden", "..", "@at", "x/", std::string(256, 'h'), std::string("nul\0byte", 8)};
   for (const auto& host : bad) {
     auto w = PointWriter::begin(*db_, spec(host, 100));
     ASSERT_FALSE(w.ok()) << "host '" << host << "' was accepted";
@@ -294,6 +297,54 @@ TEST_F(PointWriterTest, DestroyedWithoutCommitLeavesExistingCatalogExactlyAsBefo
 
 // ---------------------------------------------------------------------------------------------
 // Forward merge: versions stay open until a later point closes them.
+
+// Nodes, chunks and contents are found again however they are looked up: a child of a node
+// this import made (asked for from memory, not the catalog), of an older node (asked for from the
+// catalog), and chunks and contents once the writer has switched to inserting first (after a run
+// of new ones) as well as before.
+TEST_F(PointWriterTest, InternedRowsAreFoundAgainWhicheverWayTheyWereLookedUp) {
+  std::int64_t old_dir = 0, old_child = 0;
+  {
+    auto w = PointWriter::begin(*db_, spec("h", 1000));
+    ASSERT_TRUE(w.ok());
+    old_dir = *w->child_node(w->root_node(), "old");
+    old_child = *w->child_node(old_dir, "kid");
+    ASSERT_TRUE(w->commit("{}").ok());
+  }
+  auto w = PointWriter::begin(*db_, spec("h", 2000));
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(*w->child_node(old_dir, "kid"), old_child);
+  const std::int64_t made = *w->child_node(old_dir, "new");
+  const std::int64_t made_child = *w->child_node(made, "x");
+  EXPECT_NE(made_child, old_child);
+  EXPECT_EQ(*w->child_node(made, "x"), made_child);
+  EXPECT_EQ(*w->child_node(old_dir, "new"), made);
+  EXPECT_NE(*w->child_node(made, "y"), made_child);
+
+  std::vector<std::int64_t> chunks, contents;
+  for (int i = 0; i < 40; ++i) {  // all new: the writer turns to inserting first
+    bool fresh = false;
+    auto c = w->intern_chunk(sha256("chunk " + std::to_string(i)), 10, &fresh);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_TRUE(fresh);
+    chunks.push_back(*c);
+    auto t = w->intern_content(sha256("content " + std::to_string(i)), 10, {*c}, true, &fresh);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    EXPECT_TRUE(fresh);
+    contents.push_back(*t);
+  }
+  for (int i = 0; i < 40; ++i) {  // all known: found, whichever order the writer tries
+    bool fresh = true;
+    EXPECT_EQ(*w->intern_chunk(sha256("chunk " + std::to_string(i)), 10, &fresh), chunks[i]);
+    EXPECT_FALSE(fresh);
+    fresh = true;
+    EXPECT_EQ(*w->intern_content(sha256("content " + std::to_string(i)), 10, {chunks[i]}, true, &fresh),
+              contents[i]);
+    EXPECT_FALSE(fresh);
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM chunks"), 40);
+  EXPECT_EQ(scalar("SELECT count(*) FROM content_chunks"), 40);
+}
 
 TEST_F(PointWriterTest, ForwardMergeModel) {
   std::int64_t root = 0, keep = 0, change = 0, gone = 0, dir = 0, dx = 0, dy = 0, added = 0;
@@ -460,7 +511,7 @@ TEST_F(ReaderTest, PointAt) {
   EXPECT_EQ(seq_at(3000), 3);
   EXPECT_EQ(seq_at(2500), 2);  // between: the older one
   EXPECT_EQ(seq_at(1999), 1);
-  EXPECT_EQ(seq_at(999), 0);   // before the first: none
+  EXPECT_EQ(seq_at(999), 0);  // before the first: none
   EXPECT_EQ(seq_at(kLatest), 3);
   auto p = r.point_at(id, kLatest);
   ASSERT_TRUE(p.ok() && p->has_value());
@@ -551,21 +602,16 @@ TEST_F(ReaderTest, MetaCodecRoundTripThroughVersions) {
   for (int i = 0; i < 256; ++i) all_bytes += static_cast<char>(i);
   m.xattrs.emplace_back("user.zall", all_bytes);
   m.acl = {
-      {AclEntry::Tag::UserObj, 0, "", 7},
-      {AclEntry::Tag::User, 1001, "bob", 6},
-      {AclEntry::Tag::User, 4294967294u, "", 4},
-      {AclEntry::Tag::GroupObj, 0, "", 5},
-      {AclEntry::Tag::Group, 2000, "devs", 7},
-      {AclEntry::Tag::Mask, 0, "", 7},
+      {AclEntry::Tag::UserObj, 0, "", 7},        {AclEntry::Tag::User, 1001, "bob", 6},
+      {AclEntry::Tag::User, 4294967294u, "", 4}, {AclEntry::Tag::GroupObj, 0, "", 5},
+      {AclEntry::Tag::Group, 2000, "devs", 7},   {AclEntry::Tag::Mask, 0, "", 7},
       {AclEntry::Tag::Other, 0, "", 0},
   };
   FileMeta d = dir_meta(02775, 1000, "alice");
   d.acl = m.acl;
   d.default_acl = {
-      {AclEntry::Tag::UserObj, 0, "", 7},
-      {AclEntry::Tag::Group, 2000, "devs", 5},
-      {AclEntry::Tag::GroupObj, 0, "", 5},
-      {AclEntry::Tag::Mask, 0, "", 5},
+      {AclEntry::Tag::UserObj, 0, "", 7},  {AclEntry::Tag::Group, 2000, "devs", 5},
+      {AclEntry::Tag::GroupObj, 0, "", 5}, {AclEntry::Tag::Mask, 0, "", 5},
       {AclEntry::Tag::Other, 0, "", 5},
   };
   FileMeta plain = file_meta();
