@@ -10,6 +10,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "catalogd/store/catalog_writer.h"
 #include "common/paths.h"
@@ -18,6 +19,7 @@
 #include "importers/chunk_store.h"
 #include "importers/dumpdir.h"
 #include "importers/import_txn.h"
+#include "importers/in_place_hasher.h"
 #include "importers/tree_image.h"
 
 namespace recall::import {
@@ -27,16 +29,16 @@ struct ArchiveDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 
-// libarchive's source: reads the file in 1 MiB pieces, hashing every byte on the way (the
-// archive's identity) and counting them for the progress bar.
+// libarchive's source. A compressed archive is read whole, hashing every byte on the way (the
+// archive's identity). An uncompressed one is read for its headers only: libarchive skips over
+// member data (a seek), which the InPlaceHasher's workers read and hash where it lies.
 struct RawSource {
   int fd = -1;
-  std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(1 << 20);
+  std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(64 << 10);
   Sha256 sha;
-  bool hashing = true;  // false when the archive was hashed before it was read
+  bool hashing = true;  // false once the archive is known to be uncompressed
   ImportProgress* progress = nullptr;
   const std::atomic<bool>* cancel = nullptr;
-  int error = 0;
 
   static la_ssize_t read(archive* a, void* self, const void** out) {
     auto* s = static_cast<RawSource*>(self);
@@ -48,34 +50,71 @@ struct RawSource {
       ssize_t n = ::read(s->fd, s->buf.data(), s->buf.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        s->error = errno;
         archive_set_error(a, errno, "read error");
         return -1;
       }
-      if (s->hashing) s->sha.update({s->buf.data(), static_cast<std::size_t>(n)});
-      s->progress->bytes_read += static_cast<std::uint64_t>(n);
+      if (s->hashing) {
+        s->sha.update({s->buf.data(), static_cast<std::size_t>(n)});
+        s->progress->bytes_read += static_cast<std::uint64_t>(n);
+      }
       *out = s->buf.data();
       return n;
     }
   }
+  // Skips forward without reading; refused (libarchive then reads) while every byte is hashed.
+  static la_int64_t skip(archive*, void* self, la_int64_t request) {
+    auto* s = static_cast<RawSource*>(self);
+    if (s->hashing || request <= 0) return 0;
+    if (::lseek(s->fd, static_cast<off_t>(request), SEEK_CUR) < 0) return 0;
+    return request;
+  }
 };
 
-Digest hash_file(int fd, const std::string& path, Status* err) {
+// SHA-256 of a whole file: the identity of a compressed archive, taken up front.
+Result<Digest> hash_file(int fd, const std::string& path) {
   Sha256 sha;
   std::vector<std::uint8_t> buf(1 << 20);
-  off_t off = 0;
-  for (;;) {
+  for (off_t off = 0;;) {
     ssize_t n = ::pread(fd, buf.data(), buf.size(), off);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *err = io_error("cannot read " + path, errno);
-      break;
-    }
-    if (n == 0) break;
+    if (n < 0) return io_error("cannot read " + path, errno);
+    if (n == 0) return sha.finish();
     sha.update({buf.data(), static_cast<std::size_t>(n)});
     off += n;
   }
-  return sha.finish();
+}
+
+// Whether a member of an uncompressed archive is hashed where it lies by the InPlaceHasher: a
+// plain regular file. Sparse members (their holes are not in the file) and pax hard links that
+// carry data are read through libarchive. The identity of an archive depends on this choice, so
+// the import and the re-import check share it.
+bool hashed_in_place(archive_entry* e) {
+  return archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e) &&
+         archive_entry_sparse_reset(e) == 0 && archive_entry_size_is_set(e) && archive_entry_size(e) >= 0;
+}
+
+int hash_threads() { return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u)); }
+
+// Opens `fd` (rewound) for libarchive through `src`; says whether the stream is uncompressed.
+Result<bool> open_archive(archive* a, RawSource& src, const std::string& name) {
+  if (::lseek(src.fd, 0, SEEK_SET) < 0) return io_error("cannot read " + name, errno);
+  archive_read_support_filter_all(a);
+  archive_read_support_format_tar(a);
+  archive_read_support_format_gnutar(a);
+  archive_read_set_read_callback(a, &RawSource::read);
+  archive_read_set_skip_callback(a, &RawSource::skip);
+  archive_read_set_callback_data(a, &src);
+  if (archive_read_open1(a) != ARCHIVE_OK) {
+    const char* msg = archive_error_string(a);
+    return make_error(ErrorKind::Invalid, name + ": not a tar archive: " + (msg ? msg : "unreadable"));
+  }
+  // Filters stack on the raw source: more than one means the stream is decompressed.
+  const bool plain = archive_filter_count(a) == 1;
+  if (plain) {
+    src.hashing = false;
+    src.progress->bytes_read = 0;  // from here on the hasher's workers count the bytes
+  }
+  return plain;
 }
 
 // Directories the archive implies but does not list (data/x without data/): owned by root,
@@ -157,6 +196,12 @@ class TarImport {
                     std::vector<std::int64_t>& ids);
   Status apply_dumpdir(const std::vector<std::string>& dir, std::string_view data, const std::string& member);
   Status seed_from_previous();
+  Status add_hashed(archive* a, archive_entry* e, ImageNode& node);
+  Status take_hashed(bool wait);
+  Status record_hashed(const HashedMember& m);
+  Result<std::int64_t> chunk_in_place(const Digest& sha, std::uint32_t size, std::uint64_t offset);
+  void resolve_hashed();
+  Result<std::optional<store::KnownArchive>> imported_before(int fd);
   TarImportReport already(const store::KnownArchive& known) {
     TarImportReport r;
     r.host = o_.host;
@@ -187,7 +232,16 @@ class TarImport {
   std::vector<std::uint8_t> pending_;  // bytes of the current member not yet cut into chunks
   bool warned_absolute_ = false;
   std::uint64_t member_bytes_ = 0;  // plain bytes of all regular members
+  // Uncompressed archives: members hashed by workers. Until their hashes come back a node's
+  // content_id is -(index + 1), an index into hashed_content_.
+  std::unique_ptr<InPlaceHasher> hasher_;
+  std::vector<std::int64_t> hashed_content_;
+  std::unordered_map<Digest, std::int64_t, DigestHash> content_ids_;
 };
+
+// Segments hashed ahead of the catalog writes wait in memory; past this many the reading of
+// headers waits for the catalog.
+constexpr std::size_t kMaxSegmentsAhead = 16;
 
 Result<std::vector<std::string>> TarImport::place(const std::string& member) {
   bool absolute = false;
@@ -265,31 +319,146 @@ FileMeta TarImport::meta_of(archive_entry* e) const {
 Status TarImport::emit_chunk(std::span<const std::uint8_t> data, std::uint64_t at_offset, bool in_place,
                              std::vector<std::int64_t>& ids) {
   const Digest sha = sha256(data);
+  if (in_place) {
+    auto ref = chunk_in_place(sha, static_cast<std::uint32_t>(data.size()), at_offset);
+    if (!ref.ok()) return ref.error();
+    ids.push_back(*ref);
+    return {};
+  }
   if (auto it = chunk_ids_.find(sha); it != chunk_ids_.end()) {
     ids.push_back(it->second);
     return {};
   }
-  std::int64_t id;
-  if (in_place) {
-    bool fresh = false;
-    auto ref = reference_in_place(*txn_.writer, sha, static_cast<std::uint32_t>(data.size()), archive_vol_,
-                                  at_offset, &fresh);
-    if (!ref.ok()) return ref.error();
-    id = *ref;
-    if (fresh) {
-      progress_.new_chunks++;
-      report_.referenced_bytes += data.size();
-    }
-  } else {
-    auto put =
-        txn_.chunks->put(PreparedChunk{sha, static_cast<std::uint32_t>(data.size()), std::nullopt}, data);
-    if (!put.ok()) return put.error();
-    id = *put;
+  auto put =
+      txn_.chunks->put(PreparedChunk{sha, static_cast<std::uint32_t>(data.size()), std::nullopt}, data);
+  if (!put.ok()) return put.error();
+  if (chunk_ids_.size() > 1'000'000) chunk_ids_.clear();
+  chunk_ids_.emplace(sha, *put);
+  ids.push_back(*put);
+  return {};
+}
+
+Result<std::int64_t> TarImport::chunk_in_place(const Digest& sha, std::uint32_t size, std::uint64_t offset) {
+  if (auto it = chunk_ids_.find(sha); it != chunk_ids_.end()) {
+    // One location per chunk and archive is enough: the same bytes twice in one archive are
+    // not a second copy that survives the archive's loss.
+    return it->second;
+  }
+  bool fresh = false;
+  auto id = reference_in_place(*txn_.writer, sha, size, archive_vol_, offset, &fresh);
+  if (!id.ok()) return id.error();
+  if (fresh) {
+    progress_.new_chunks++;
+    report_.referenced_bytes += size;
   }
   if (chunk_ids_.size() > 1'000'000) chunk_ids_.clear();
-  chunk_ids_.emplace(sha, id);
-  ids.push_back(id);
+  chunk_ids_.emplace(sha, *id);
+  return *id;
+}
+
+Status TarImport::add_hashed(archive* a, archive_entry* e, ImageNode& node) {
+  const std::uint64_t size = static_cast<std::uint64_t>(archive_entry_size(e));
+  const std::size_t index = hashed_content_.size();
+  hashed_content_.push_back(0);
+  hasher_->add(index, static_cast<std::uint64_t>(archive_filter_bytes(a, 0)), size);
+  node.content_id = -static_cast<std::int64_t>(index) - 1;
+  node.meta.size = size;
+  member_bytes_ += size;
+  RECALL_TRY(take_hashed(false));
+  while (hasher_->outstanding() > kMaxSegmentsAhead) {
+    HashedSegment seg;
+    if (!hasher_->next(seg, true)) break;
+    if (seg.error) return *seg.error;
+    for (const auto& m : seg.members) RECALL_TRY(record_hashed(m));
+  }
   return {};
+}
+
+Status TarImport::take_hashed(bool wait) {
+  HashedSegment seg;
+  while (hasher_->next(seg, wait)) {
+    if (seg.error) return *seg.error;
+    for (const auto& m : seg.members) RECALL_TRY(record_hashed(m));
+  }
+  return {};
+}
+
+Status TarImport::record_hashed(const HashedMember& m) {
+  std::int64_t id;
+  if (auto it = content_ids_.find(m.content); it != content_ids_.end()) {
+    id = it->second;
+  } else {
+    std::vector<std::int64_t> ids;
+    ids.reserve(m.chunks.size());
+    for (const auto& c : m.chunks) {
+      auto chunk = chunk_in_place(c.sha, c.size, c.offset);
+      if (!chunk.ok()) return chunk.error();
+      ids.push_back(*chunk);
+    }
+    bool fresh = false;
+    auto interned = txn_.writer->intern_content(m.content, m.size, ids, true, &fresh);
+    if (!interned.ok()) return interned.error();
+    id = *interned;
+    if (content_ids_.size() > 1'000'000) content_ids_.clear();
+    content_ids_.emplace(m.content, id);
+  }
+  hashed_content_[m.index] = id;
+  progress_.files_read++;
+  return {};
+}
+
+Result<std::optional<store::KnownArchive>> TarImport::imported_before(int fd) {
+  auto q = db_.prepare("SELECT count(*) FROM volumes WHERE kind = 'archive' AND bytes = ?1");
+  if (!q.ok()) return q.error();
+  q->bind(1, static_cast<std::int64_t>(report_.archive_bytes));
+  auto r = q->step();
+  if (!r.ok()) return r.error();
+  if (q->i64(0) == 0) return std::optional<store::KnownArchive>();
+  // The identity the import would record: the hasher's for an uncompressed archive (headers
+  // read, members hashed, nothing written), a plain SHA-256 of the file otherwise.
+  std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
+  RawSource src;
+  src.fd = fd;
+  src.progress = &progress_;
+  src.cancel = &cancel_;
+  auto plain = open_archive(a.get(), src, o_.archive);
+  if (!plain.ok()) return plain.error();
+  Digest identity;
+  if (!*plain) {
+    auto sha = hash_file(fd, o_.archive);
+    if (!sha.ok()) return sha.error();
+    identity = *sha;
+  } else {
+    InPlaceHasher hasher(fd, o_.archive, o_.chunker, hash_threads(), progress_, cancel_);
+    std::size_t index = 0;
+    HashedSegment seg;
+    auto drain = [&](bool wait) -> Status {
+      while (hasher.next(seg, wait))
+        if (seg.error) return *seg.error;
+      return {};
+    };
+    for (;;) {
+      archive_entry* e = nullptr;
+      int rc = archive_read_next_header(a.get(), &e);
+      if (rc == ARCHIVE_EOF) break;
+      if (rc < ARCHIVE_WARN) return archive_failure(a.get(), "after member " + std::to_string(index));
+      if (hashed_in_place(e))
+        hasher.add(index++, static_cast<std::uint64_t>(archive_filter_bytes(a.get(), 0)),
+                   static_cast<std::uint64_t>(archive_entry_size(e)));
+      RECALL_TRY(drain(false));
+    }
+    hasher.finish(report_.archive_bytes);
+    RECALL_TRY(drain(true));
+    identity = hasher.identity();
+  }
+  progress_.bytes_read = 0;
+  return store::find_archive(db_, identity);
+}
+
+void TarImport::resolve_hashed() {
+  image_.each([&](ImageNode& n) {
+    if (n.content_id < 0) n.content_id = hashed_content_[static_cast<std::size_t>(-n.content_id - 1)];
+  });
 }
 
 Status TarImport::read_member(archive* a, archive_entry* e, const std::string& member, ImageNode& node) {
@@ -356,15 +525,10 @@ Status TarImport::read_member(archive* a, archive_entry* e, const std::string& m
     return member_error(member, "header says " + std::to_string(size) + " bytes, the archive holds " +
                                     std::to_string(logical));
   const Digest content = whole.finish();
-  auto known = txn_.writer->find_content(content);
-  if (!known.ok()) return known.error();
-  if (*known) {
-    node.content_id = **known;
-  } else {
-    auto c = txn_.writer->add_content(content, size, ids);
-    if (!c.ok()) return c.error();
-    node.content_id = *c;
-  }
+  bool fresh = false;
+  auto c = txn_.writer->intern_content(content, size, ids, true, &fresh);
+  if (!c.ok()) return c.error();
+  node.content_id = *c;
   node.meta.size = size;
   progress_.files_read++;
   member_bytes_ += size;
@@ -462,38 +626,23 @@ Result<TarImportReport> TarImport::run() {
   report_.at = o_.at ? o_.at : static_cast<UnixTime>(st.st_mtime);
   implied_ = implied_dir(report_.at);
 
-  // The same bytes imported before (under any name) are not imported twice. Only an archive
-  // volume of the same size can be the same, so the file is hashed up front only then;
-  // otherwise its hash is taken on the way through.
-  std::optional<Digest> hashed_up_front;
-  {
-    auto q = db_.prepare("SELECT count(*) FROM volumes WHERE kind = 'archive' AND bytes = ?1");
-    if (!q.ok()) return q.error();
-    q->bind(1, static_cast<std::int64_t>(st.st_size));
-    auto r = q->step();
-    if (!r.ok()) return r.error();
-    if (q->i64(0) > 0) {
-      Status err;
-      Digest sha = hash_file(fd, o_.archive, &err);
-      if (!err.ok()) return err.error();
-      auto known = store::find_archive(db_, sha);
-      if (!known.ok()) return known.error();
-      if (*known) return already(**known);
-      hashed_up_front = sha;
-    }
-  }
+  // The same archive imported before (under any name) is not imported twice. Only an archive
+  // volume of the same size can be the same, so its identity is taken up front only then
+  // (before the point's time could clash with the earlier import's); otherwise on the way.
+  auto before = imported_before(fd);
+  if (!before.ok()) return before.error();
+  if (*before) return already(**before);
 
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
   RawSource src;
   src.fd = fd;
   src.progress = &progress_;
   src.cancel = &cancel_;
-  src.hashing = !hashed_up_front;
-  if (archive_read_open(a.get(), &src, nullptr, &RawSource::read, nullptr) != ARCHIVE_OK)
-    return archive_failure(a.get(), "not a tar archive");
+  auto plain = open_archive(a.get(), src, o_.archive);
+  if (!plain.ok()) return plain.error();
+  in_place_ = *plain;
+  if (in_place_)
+    hasher_ = std::make_unique<InPlaceHasher>(fd, o_.archive, o_.chunker, hash_threads(), progress_, cancel_);
 
   auto w = store::PointWriter::begin(db_, {o_.host, report_.at, "tar", o_.archive});
   if (!w.ok()) return w.error();
@@ -501,7 +650,6 @@ Result<TarImportReport> TarImport::run() {
   chunker_ = Chunker(o_.chunker);
   next_ino_ = (static_cast<std::uint64_t>(txn_.writer->seq()) << 32) | 1;
   auto fail = [&](Error e) -> Result<TarImportReport> { return txn_.fail(std::move(e)); };
-  std::map<std::string, std::pair<std::uint64_t, std::int64_t>> by_member;  // for hard links: ino, content
 
   bool first = true;
   for (;;) {
@@ -514,8 +662,6 @@ Result<TarImportReport> TarImport::run() {
     }
     if (first) {
       first = false;
-      // Filters stack on the raw source: more than one means the stream is decompressed.
-      in_place_ = archive_filter_count(a.get()) == 1;
       report_.in_place = in_place_;
       // Members of a compressed archive go into the pool: the volumes must describe the point.
       txn_.record_point = !in_place_;
@@ -541,23 +687,24 @@ Result<TarImportReport> TarImport::run() {
     if (const char* target = archive_entry_hardlink(e)) {
       auto tparts = place(target);
       if (!tparts.ok()) return fail(tparts.error());
-      auto it = by_member.find(join_point_path(*tparts));
-      if (it == by_member.end()) {
+      // The file the name holds at this point of the archive, as tar itself would link to.
+      ImageNode* t = image_.find(*tparts);
+      if (!t || t->meta.type != FileType::Regular) {
         report_.warnings.push_back("hard link '" + escape_for_display(member) + "' to '" +
                                    escape_for_display(target) +
-                                   "', which is not earlier in the archive: skipped");
+                                   "', which is not a file earlier in the archive: skipped");
         continue;
       }
       // One inode, one set of metadata: tar writes xattrs and ACLs with the first name only.
-      if (ImageNode* t = image_.find(*tparts); t && t->meta.type == FileType::Regular) node->meta = t->meta;
-      node->meta.type = FileType::Regular;
-      node->meta.ino = it->second.first;
-      node->content_id = it->second.second;
+      node->meta = t->meta;
+      node->content_id = t->content_id;
       if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {  // pax: a hard link with data
         if (auto s = read_member(a.get(), e, member, *node); !s.ok()) return fail(s.error());
       }
     } else if (node->meta.type == FileType::Regular) {
-      if (auto s = read_member(a.get(), e, member, *node); !s.ok()) return fail(s.error());
+      Status s = hasher_ && hashed_in_place(e) ? add_hashed(a.get(), e, *node)
+                                               : read_member(a.get(), e, member, *node);
+      if (!s.ok()) return fail(s.error());
     } else if (node->meta.type == FileType::Directory) {
       // A GNU incremental directory: its data is the dumpdir.
       if (archive_entry_size(e) > 0) {
@@ -574,14 +721,17 @@ Result<TarImportReport> TarImport::run() {
         continue;
       }
     }
-    if (node->meta.type == FileType::Regular)
-      by_member[join_point_path(*parts)] = {node->meta.ino, node->content_id};
     if (parts->empty() && !is_dir(node->meta))
       return fail(member_error(member, "names the root but is not a directory"));
     auto put = image_.put(*parts, std::move(node), implied_);
     if (!put.ok()) return fail(member_error(member, put.error().message));
   }
   if (first) return fail(bad("holds no members (an empty archive)"));
+  if (hasher_) {
+    hasher_->finish(report_.archive_bytes);
+    if (auto s = take_hashed(true); !s.ok()) return fail(s.error());
+    resolve_hashed();
+  }
   // An incremental archive of "dir" (not of ".") has no dumpdir for the prefix itself: what it
   // does not name at the top is not part of this point.
   if (incremental_ && !prefix_has_dumpdir_) {
@@ -595,7 +745,7 @@ Result<TarImportReport> TarImport::run() {
   if (auto s = txn_.writer->set_kind(report_.kind); !s.ok()) return fail(s.error());
   auto written = write_image(*txn_.writer, image_, progress_);
   if (!written.ok()) return fail(written.error());
-  const Digest archive_sha = hashed_up_front ? *hashed_up_front : src.sha.finish();
+  const Digest archive_sha = hasher_ ? hasher_->identity() : src.sha.finish();
   if (auto known = store::find_archive(db_, archive_sha); !known.ok() || *known) {
     if (!known.ok()) return fail(known.error());
     txn_.abort();

@@ -17,6 +17,8 @@ std::unique_ptr<ImageNode> copy_node(const ImageNode& n) {
   auto out = std::make_unique<ImageNode>();
   out->meta = n.meta;
   out->content_id = n.content_id;
+  if (n.summary) out->summary = std::make_unique<SubtreeSummary>(*n.summary);
+  out->same_below = n.same_below;
   for (const auto& [name, child] : n.children) out->children.emplace(name, copy_node(*child));
   return out;
 }
@@ -200,48 +202,51 @@ Result<ImageWriteStats> write_image(store::PointWriter& writer, const TreeImage&
     std::int64_t node;
     const ImageNode* image;
   };
-  RECALL_TRY(walk_catalog_dirs<Dir>(writer, {writer.root_node(), &image.root()},
-                                    [&](Dir dir, auto& prev_children, auto&& descend) -> Status {
-                                      for (const auto& [name, child] : dir.image->children) {
-                                        std::optional<store::VersionRow> prev;
-                                        if (auto it = prev_children.find(name); it != prev_children.end()) {
-                                          prev = std::move(it->second);
-                                          prev_children.erase(it);
-                                        }
-                                        std::int64_t node;
-                                        if (prev) {
-                                          node = prev->node_id;
-                                        } else {
-                                          auto c = writer.child_node(dir.node, name);
-                                          if (!c.ok()) return c.error();
-                                          node = *c;
-                                        }
-                                        auto walk = record(node, prev, *child);
-                                        if (!walk.ok()) return walk.error();
-                                        if (*walk) descend(node, Dir{node, child.get()});
-                                      }
-                                      for (const auto& [name, v] :
-                                           prev_children) {  // in the previous point, not in this one
-                                        RECALL_TRY(writer.close_version(v.id));
-                                        if (is_dir(v.meta)) RECALL_TRY(writer.close_subtree(v.node_id));
-                                        st.deleted++;
-                                        progress.entries_deleted++;
-                                      }
-                                      return {};
-                                    }));
+  RECALL_TRY(walk_catalog_dirs<Dir>(
+      writer, {writer.root_node(), &image.root()},
+      [&](Dir dir, auto& prev_children, auto&& descend) -> Status {
+        for (const auto& [name, child] : dir.image->children) {
+          std::optional<store::VersionRow> prev;
+          if (auto it = prev_children.find(name); it != prev_children.end()) {
+            prev = std::move(it->second);
+            prev_children.erase(it);
+          }
+          std::int64_t node;
+          if (prev) {
+            node = prev->node_id;
+          } else {
+            auto c = writer.child_node(dir.node, name);
+            if (!c.ok()) return c.error();
+            node = *c;
+          }
+          auto walk = record(node, prev, *child);
+          if (!walk.ok()) return walk.error();
+          if (*walk && child->same_below && prev && is_dir(prev->meta)) {
+            const std::uint64_t below = child->summary ? child->summary->entries : 0;
+            st.entries += below;
+            st.unchanged += below;
+            progress.entries += below;
+          } else if (*walk) {
+            descend(node, Dir{node, child.get()});
+          }
+        }
+        for (const auto& [name, v] : prev_children) {  // in the previous point, not in this one
+          RECALL_TRY(writer.close_version(v.id));
+          if (is_dir(v.meta)) RECALL_TRY(writer.close_subtree(v.node_id));
+          st.deleted++;
+          progress.entries_deleted++;
+        }
+        return {};
+      }));
   return st;
 }
 
 Result<std::int64_t> reference_in_place(store::PointWriter& writer, const Digest& sha, std::uint32_t size,
                                         std::int64_t volume, std::uint64_t offset, bool* fresh) {
-  auto found = writer.find_chunk(sha);
-  if (!found.ok()) return found.error();
-  *fresh = !*found;
-  if (*found) {
-    RECALL_TRY(writer.add_location(**found, volume, offset, size, store::kCodecArchivePlain));
-    return **found;
-  }
-  return writer.add_chunk(sha, size, volume, offset, size, store::kCodecArchivePlain);
+  auto id = writer.intern_chunk(sha, size, fresh);
+  if (!id.ok()) return id.error();
+  RECALL_TRY(writer.add_location(*id, volume, offset, size, store::kCodecArchivePlain));
+  return *id;
 }
 
 Result<std::vector<std::string>> member_parts(std::string_view name, bool* absolute) {

@@ -16,10 +16,22 @@
 
 namespace recall::import {
 
+// What an importer knows of a directory's whole subtree, so that the next point can take the
+// subtree over unread when its source says it did not change (restic: the same tree ID).
+struct SubtreeSummary {
+  Digest source_id{};  // the source's ID of the subtree
+  std::uint64_t entries = 0, files = 0, bytes = 0, unavailable = 0;
+  bool reusable = true;  // false: it holds a hard-linked file, whose link count depends on the rest
+};
+
 struct ImageNode {
   FileMeta meta;
   std::int64_t content_id = 0;                                 // regular files
   std::map<std::string, std::unique_ptr<ImageNode>> children;  // directories
+  std::unique_ptr<SubtreeSummary> summary;                     // directories, where known
+  // The subtree below is exactly the previous point's (the importer took it over): write_image
+  // records this directory's own version and keeps everything below without walking it.
+  bool same_below = false;
 };
 
 class TreeImage {
@@ -40,6 +52,17 @@ class TreeImage {
   std::unique_ptr<ImageNode> take(const std::vector<std::string>& parts);
   // A deep copy (a differential point starts from its parent's state, which others share).
   TreeImage clone() const;
+  // Calls f(node) for every node, parents before children.
+  template <class F>
+  void each(const F& f) {
+    std::vector<ImageNode*> stack{root_.get()};
+    while (!stack.empty()) {
+      ImageNode* n = stack.back();
+      stack.pop_back();
+      f(*n);
+      for (auto& [name, c] : n->children) stack.push_back(c.get());
+    }
+  }
   // Sets nlink of every regular file to the number of paths sharing its inode.
   void count_links();
   std::uint64_t size() const;
