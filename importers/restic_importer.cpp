@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -19,6 +20,7 @@
 #include "common/unique_fd.h"
 #include "importers/tree_image.h"
 #include "restic/repository.h"
+#include "restic/tree_loader.h"
 
 namespace recall::import {
 namespace {
@@ -99,9 +101,10 @@ class ResticImport {
     return "restic " + repo_->id() + " snapshot " + s.id;
   }
   Result<std::optional<std::string>> imported_as(const restic::Snapshot& s);
-  Result<std::shared_ptr<const std::vector<restic::Node>>> tree(const Digest& id);
-  Status build(const Digest& tree_id, ImageNode& dir, int depth, std::vector<Digest>& ancestors,
-               store::PointWriter& w, const std::string& path);
+  // Builds `dir` from tree `tree_id`; `prev_dir` is the same directory in the host's previous
+  // snapshot of this run (or null), whose unchanged subtrees are taken over rather than rebuilt.
+  Status build(const Digest& tree_id, ImageNode& dir, ImageNode* prev_dir, int depth,
+               std::vector<Digest>& ancestors, store::PointWriter& w, const std::string& path);
   Result<FileMeta> meta_of(const restic::Node& n, const std::string& path);
   Result<std::int64_t> content_of(const restic::Node& n, store::PointWriter& w, const std::string& path);
   Result<const PackVolume*> pack_volume(std::uint32_t pack, store::PointWriter& w);
@@ -116,10 +119,13 @@ class ResticImport {
   const std::atomic<bool>& cancel_;
   std::optional<restic::Repository> repo_;
   std::string key_ref_;
-  std::unordered_map<Digest, std::shared_ptr<const std::vector<restic::Node>>, DigestHash> trees_;
-  std::size_t cached_nodes_ = 0;
+  std::optional<restic::TreeLoader> trees_;
   std::unordered_map<Digest, std::int64_t, DigestHash> chunks_, contents_;
   std::unordered_map<std::uint32_t, PackVolume> packs_;
+  // Each host's last snapshot imported in this run (the catalog's previous point of that host),
+  // while they hold fewer than kTreeCacheNodes nodes in all.
+  std::unordered_map<std::string, TreeImage> last_image_;
+  std::uint64_t last_image_nodes_ = 0;
   std::uint64_t files_ = 0, unavailable_ = 0;
   nlohmann::json examples_ = nlohmann::json::array();
   std::vector<std::string> warnings_;
@@ -136,20 +142,6 @@ Result<std::optional<std::string>> ResticImport::imported_as(const restic::Snaps
   if (!r.ok()) return r.error();
   if (!*r) return std::optional<std::string>();
   return std::optional<std::string>((*q)->text(0) + " at " + format_utc((*q)->i64(1)));
-}
-
-Result<std::shared_ptr<const std::vector<restic::Node>>> ResticImport::tree(const Digest& id) {
-  if (auto it = trees_.find(id); it != trees_.end()) return it->second;
-  auto nodes = repo_->load_tree(id);
-  if (!nodes.ok()) return nodes.error();
-  if (cached_nodes_ + nodes->size() > kTreeCacheNodes) {
-    trees_.clear();
-    cached_nodes_ = 0;
-  }
-  cached_nodes_ += nodes->size();
-  auto p = std::make_shared<const std::vector<restic::Node>>(std::move(*nodes));
-  trees_.emplace(id, p);
-  return p;
 }
 
 Result<FileMeta> ResticImport::meta_of(const restic::Node& n, const std::string& path) {
@@ -229,21 +221,17 @@ Result<std::int64_t> ResticImport::chunk_of(const Digest& blob, const restic::Bl
                                             const PackVolume& vol, store::PointWriter& w) {
   if (auto it = chunks_.find(blob); it != chunks_.end()) return it->second;
   const int codec = ref.uncompressed_length ? store::kCodecResticZstd : store::kCodecResticBlob;
-  auto known = w.find_chunk(blob);
-  if (!known.ok()) return known.error();
-  std::int64_t id = 0;
-  if (*known) {  // the same bytes Recall has already (another import, or its own pool): one more copy
-    id = **known;
-    RECALL_TRY(w.add_location(id, vol.id, ref.offset, ref.length, codec));
-  } else {
-    auto added = w.add_chunk(blob, ref.plain_size(), vol.id, ref.offset, ref.length, codec);
-    if (!added.ok()) return added.error();
-    id = *added;
+  // Bytes Recall may have already (another import, or its own pool): then one more copy.
+  bool fresh = false;
+  auto id = w.intern_chunk(blob, ref.plain_size(), &fresh);
+  if (!id.ok()) return id.error();
+  RECALL_TRY(w.add_location(*id, vol.id, ref.offset, ref.length, codec));
+  if (fresh) {
     progress_.new_chunks++;
     progress_.new_bytes += ref.plain_size();
   }
-  chunks_.emplace(blob, id);
-  return id;
+  chunks_.emplace(blob, *id);
+  return *id;
 }
 
 Result<std::int64_t> ResticImport::content_of(const restic::Node& n, store::PointWriter& w,
@@ -260,11 +248,6 @@ Result<std::int64_t> ResticImport::content_of(const restic::Node& n, store::Poin
   }
   const Digest key = store::chunk_list_digest(n.content);
   if (auto it = contents_.find(key); it != contents_.end()) return it->second;
-  if (auto known = w.find_content(key, false); !known.ok() || *known) {
-    if (!known.ok()) return known.error();
-    contents_.emplace(key, **known);
-    return **known;
-  }
   std::vector<std::int64_t> ids;
   ids.reserve(n.content.size());
   std::uint64_t total = 0;
@@ -296,7 +279,11 @@ Result<std::int64_t> ResticImport::content_of(const restic::Node& n, store::Poin
     why = "its blobs hold " + std::to_string(total) + " bytes, not the file's " + std::to_string(n.size);
   Result<std::int64_t> id = std::int64_t{0};
   if (why.empty()) {
-    id = w.add_content(key, total, ids, false);
+    bool fresh = false;
+    id = w.intern_content(key, total, ids, false, &fresh);
+  } else if (auto known = w.find_content(key, false); !known.ok() || *known) {
+    if (!known.ok()) return known.error();
+    id = **known;  // the bytes are readable from where an earlier import found them
   } else {
     unavailable_++;
     if (examples_.size() < kMaxExamples)
@@ -306,16 +293,16 @@ Result<std::int64_t> ResticImport::content_of(const restic::Node& n, store::Poin
     h.update({key.data(), key.size()});
     h.update(why);
     const Digest gap = h.finish();
-    auto known = w.find_content(gap, false);
-    if (!known.ok()) return known.error();
-    id = *known ? Result<std::int64_t>(**known) : w.add_gap(gap, n.size, why, std::nullopt);
+    auto gap_known = w.find_content(gap, false);
+    if (!gap_known.ok()) return gap_known.error();
+    id = *gap_known ? Result<std::int64_t>(**gap_known) : w.add_gap(gap, n.size, why, std::nullopt);
   }
   if (id.ok()) contents_.emplace(key, *id);
   return id;
 }
 
-Status ResticImport::build(const Digest& tree_id, ImageNode& dir, int depth, std::vector<Digest>& ancestors,
-                           store::PointWriter& w, const std::string& path) {
+Status ResticImport::build(const Digest& tree_id, ImageNode& dir, ImageNode* prev_dir, int depth,
+                           std::vector<Digest>& ancestors, store::PointWriter& w, const std::string& path) {
   if (cancel_) return make_error(ErrorKind::Cancelled, "import cancelled");
   if (depth > kMaxDepth)
     return make_error(ErrorKind::Corrupt, "tree at " + escape_for_display(path) + " is nested deeper than " +
@@ -323,9 +310,23 @@ Status ResticImport::build(const Digest& tree_id, ImageNode& dir, int depth, std
   if (std::find(ancestors.begin(), ancestors.end(), tree_id) != ancestors.end())
     return make_error(ErrorKind::Corrupt,
                       "tree at " + escape_for_display(path) + " contains itself (a loop)");
-  auto nodes = tree(tree_id);
+  auto nodes = trees_->get(tree_id);
   if (!nodes.ok()) return nodes.error();
   ancestors.push_back(tree_id);
+  // The subtree of this directory's child `n` in the previous snapshot, if it is the same.
+  auto same_in_prev = [&](const restic::Node& n) -> ImageNode* {
+    if (!prev_dir) return nullptr;
+    auto it = prev_dir->children.find(n.name);
+    if (it == prev_dir->children.end() || !is_dir(it->second->meta)) return nullptr;
+    const auto& sum = it->second->summary;
+    return sum && sum->reusable && sum->source_id == *n.subtree ? it->second.get() : nullptr;
+  };
+  std::vector<Digest> next;  // subtrees to read, for the loader's workers
+  for (const restic::Node& n : **nodes)
+    if (n.type == FileType::Directory && !n.irregular && !same_in_prev(n)) next.push_back(*n.subtree);
+  trees_->ahead(next);
+  auto sum = std::make_unique<SubtreeSummary>();
+  sum->source_id = tree_id;
   for (const restic::Node& n : **nodes) {
     const std::string child_path = (path == "/" ? "" : path) + "/" + n.name;
     progress_.entries++;
@@ -339,19 +340,49 @@ Status ResticImport::build(const Digest& tree_id, ImageNode& dir, int depth, std
     if (!meta.ok()) return meta.error();
     auto node = std::make_unique<ImageNode>();
     node->meta = std::move(*meta);
+    sum->entries++;
     if (n.type == FileType::Regular) {
+      const std::uint64_t unavailable_before = unavailable_;
       progress_.bytes_total += n.size;
       auto c = content_of(n, w, child_path);
       if (!c.ok()) return c.error();
       node->content_id = *c;
+      sum->files++;
+      sum->bytes += n.size;
+      sum->unavailable += unavailable_ - unavailable_before;
+      if (n.links > 1) sum->reusable = false;
     } else if (n.type == FileType::Directory) {
-      RECALL_TRY(build(*n.subtree, *node, depth + 1, ancestors, w, child_path));
+      if (ImageNode* same = same_in_prev(n)) {
+        // The same tree as in the previous snapshot at this path: the same subtree, taken over.
+        node->children = std::move(same->children);
+        node->summary = std::move(same->summary);
+        node->same_below = true;
+        const SubtreeSummary& below = *node->summary;
+        progress_.entries += below.entries;
+        progress_.bytes_total += below.bytes;
+        files_ += below.files;
+        unavailable_ += below.unavailable;
+      } else {
+        ImageNode* prev = nullptr;  // the directory as it was, to find its unchanged subtrees
+        if (prev_dir) {
+          auto it = prev_dir->children.find(n.name);
+          if (it != prev_dir->children.end() && is_dir(it->second->meta)) prev = it->second.get();
+        }
+        RECALL_TRY(build(*n.subtree, *node, prev, depth + 1, ancestors, w, child_path));
+      }
+      const SubtreeSummary& below = *node->summary;
+      sum->entries += below.entries;
+      sum->files += below.files;
+      sum->bytes += below.bytes;
+      sum->unavailable += below.unavailable;
+      sum->reusable = sum->reusable && below.reusable;
     }
     if (!dir.children.emplace(n.name, std::move(node)).second)
       return make_error(ErrorKind::Corrupt, "tree at " + escape_for_display(path) + " lists '" +
                                                 escape_for_display(n.name) + "' twice");
   }
   ancestors.pop_back();
+  dir.summary = std::move(sum);
   return {};
 }
 
@@ -381,12 +412,25 @@ Result<nlohmann::json> ResticImport::import_snapshot(const restic::Snapshot& s, 
   const std::uint64_t files_before = files_, unavailable_before = unavailable_;
   TreeImage image;
   image.root().meta = root_meta(s.time_ns);
+  TreeImage* prev = nullptr;
+  if (auto it = last_image_.find(host); it != last_image_.end()) prev = &it->second;
   std::vector<Digest> ancestors;
-  if (auto st = build(s.tree, image.root(), 0, ancestors, *w, "/"); !st.ok())
+  if (auto st = build(s.tree, image.root(), prev ? &prev->root() : nullptr, 0, ancestors, *w, "/"); !st.ok())
     return make_error(st.error().kind, "snapshot " + s.id.substr(0, 8) + ": " + st.error().message);
   image.count_links();
   auto written = write_image(*w, image, progress_);
   if (!written.ok()) return written.error();
+  // Kept for the host's next snapshot (the previous image gave its unchanged subtrees to this one).
+  if (prev && prev->root().summary)
+    last_image_nodes_ -= std::min(last_image_nodes_, prev->root().summary->entries);
+  last_image_.erase(host);
+  const std::uint64_t nodes = image.root().summary ? image.root().summary->entries : 0;
+  if (last_image_nodes_ + nodes > kTreeCacheNodes) {
+    last_image_.clear();
+    last_image_nodes_ = 0;
+  }
+  last_image_nodes_ += nodes;
+  last_image_.emplace(host, std::move(image));
   nlohmann::json rep = {{"snapshot", s.id},
                         {"host", host},
                         {"at", format_utc(at)},
@@ -445,6 +489,8 @@ Result<nlohmann::json> ResticImport::run() {
     return out;
   }
   RECALL_TRY(repo_->load_index());
+  trees_.emplace(*repo_, static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)),
+                 kTreeCacheNodes);
   bool key_created = false;
   RECALL_TRY(save_key(&key_created));
   // A key written for an import that then fails is taken back: nothing refers to it.

@@ -257,22 +257,28 @@ std::string Repository::pack_path(std::uint32_t pack) const {
   return dir_ + "/data/" + id.substr(0, 2) + "/" + id;
 }
 
-Result<std::vector<Node>> Repository::load_tree(const Digest& id) {
+Result<std::vector<Node>> Repository::load_tree(const Digest& id) const {
   const BlobRef* ref = find(id);
   if (!ref) return make_error(ErrorKind::Corrupt, "tree " + to_hex(id) + " is in no index of " + dir_);
   const std::string path = pack_path(ref->pack);
-  auto fit = open_packs_.find(ref->pack);
-  if (fit == open_packs_.end()) {
-    if (open_packs_.size() >= 64) open_packs_.clear();
+  std::shared_ptr<const UniqueFd> pack;
+  {
+    std::lock_guard lk(*packs_mu_);
+    if (auto fit = open_packs_.find(ref->pack); fit != open_packs_.end()) pack = fit->second;
+  }
+  if (!pack) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return io_error("cannot open " + path + " (holding tree " + to_hex(id) + ")", errno);
-    fit = open_packs_.emplace(ref->pack, UniqueFd(fd)).first;
+    pack = std::make_shared<const UniqueFd>(fd);
+    std::lock_guard lk(*packs_mu_);
+    if (open_packs_.size() >= 64) open_packs_.clear();
+    open_packs_.emplace(ref->pack, pack);
   }
   std::vector<std::uint8_t> env(ref->length);
   std::size_t got = 0;
   while (got < env.size()) {
     ssize_t n =
-        ::pread(fit->second.get(), env.data() + got, env.size() - got, static_cast<off_t>(ref->offset + got));
+        ::pread(pack->get(), env.data() + got, env.size() - got, static_cast<off_t>(ref->offset + got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return io_error("cannot read " + path, errno);
     if (n == 0)

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,8 +73,9 @@ class Repository {
   const std::vector<std::string>& packs() const { return packs_; }  // pack IDs, hex
   std::string pack_path(std::uint32_t pack) const;
 
-  // A tree blob's nodes, checked against its ID. Corrupt naming the blob and the pack.
-  Result<std::vector<Node>> load_tree(const Digest& id);
+  // A tree blob's nodes, checked against its ID. Corrupt naming the blob and the pack. Safe to
+  // call from several threads at once (after load_index).
+  Result<std::vector<Node>> load_tree(const Digest& id) const;
 
  private:
   Repository() = default;
@@ -87,7 +90,9 @@ class Repository {
   std::unordered_map<Digest, BlobRef, DigestHash> blobs_;
   std::vector<std::string> packs_;
   std::unordered_map<std::string, std::uint32_t> pack_numbers_;
-  std::unordered_map<std::uint32_t, UniqueFd> open_packs_;  // tree packs (few): kept open
+  // Tree packs (few): kept open. Shared so that a thread still reading one survives its eviction.
+  mutable std::unique_ptr<std::mutex> packs_mu_ = std::make_unique<std::mutex>();
+  mutable std::unordered_map<std::uint32_t, std::shared_ptr<const UniqueFd>> open_packs_;
 };
 
 // 64 lowercase hex digits: the name of every object file in a repository.
