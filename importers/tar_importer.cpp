@@ -20,6 +20,7 @@
 #include "importers/dumpdir.h"
 #include "importers/import_txn.h"
 #include "importers/in_place_hasher.h"
+#include "importers/pax_dumpdirs.h"
 #include "importers/tree_image.h"
 
 namespace recall::import {
@@ -82,6 +83,11 @@ Result<Digest> hash_file(int fd, const std::string& path) {
     sha.update({buf.data(), static_cast<std::size_t>(n)});
     off += n;
   }
+}
+
+bool is_pax(archive* a) {
+  const int f = archive_format(a);
+  return f == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE || f == ARCHIVE_FORMAT_TAR_PAX_RESTRICTED;
 }
 
 // Whether a member of an uncompressed archive is hashed where it lies by the InPlaceHasher: a
@@ -202,6 +208,7 @@ class TarImport {
   Result<std::int64_t> chunk_in_place(const Digest& sha, std::uint32_t size, std::uint64_t offset);
   void resolve_hashed();
   Result<std::optional<store::KnownArchive>> imported_before(int fd);
+  const PaxDumpdirs& pax_dumpdirs();
   TarImportReport already(const store::KnownArchive& known) {
     TarImportReport r;
     r.host = o_.host;
@@ -237,6 +244,7 @@ class TarImport {
   std::unique_ptr<InPlaceHasher> hasher_;
   std::vector<std::int64_t> hashed_content_;
   std::unordered_map<Digest, std::int64_t, DigestHash> content_ids_;
+  std::optional<PaxDumpdirs> pax_dumpdirs_;  // read when the first pax directory comes
 };
 
 // Segments hashed ahead of the catalog writes wait in memory; past this many the reading of
@@ -453,6 +461,20 @@ Result<std::optional<store::KnownArchive>> TarImport::imported_before(int fd) {
   }
   progress_.bytes_read = 0;
   return store::find_archive(db_, identity);
+}
+
+const PaxDumpdirs& TarImport::pax_dumpdirs() {
+  if (!pax_dumpdirs_) {
+    auto lists = read_pax_dumpdirs(o_.archive, !in_place_);
+    if (lists.ok()) {
+      pax_dumpdirs_ = std::move(*lists);
+    } else {
+      pax_dumpdirs_.emplace();
+      report_.warnings.push_back("cannot look for GNU dump lists in the pax headers (" +
+                                 lists.error().message + "): imported as a plain archive");
+    }
+  }
+  return *pax_dumpdirs_;
 }
 
 void TarImport::resolve_hashed() {
@@ -706,15 +728,22 @@ Result<TarImportReport> TarImport::run() {
                                                : read_member(a.get(), e, member, *node);
       if (!s.ok()) return fail(s.error());
     } else if (node->meta.type == FileType::Directory) {
-      // A GNU incremental directory: its data is the dumpdir.
+      // A GNU incremental directory: its data is the dumpdir (GNU format), or its extended
+      // header's GNU.dumpdir (pax format).
+      std::optional<std::string> dumpdir;
       if (archive_entry_size(e) > 0) {
-        std::string dumpdir(static_cast<std::size_t>(std::min<la_int64_t>(archive_entry_size(e), 64 << 20)),
-                            '\0');
-        la_ssize_t n = archive_read_data(a.get(), dumpdir.data(), dumpdir.size());
+        dumpdir.emplace(static_cast<std::size_t>(std::min<la_int64_t>(archive_entry_size(e), 64 << 20)),
+                        '\0');
+        la_ssize_t n = archive_read_data(a.get(), dumpdir->data(), dumpdir->size());
         if (n < 0) return fail(archive_failure(a.get(), "member '" + escape_for_display(member) + "'"));
-        dumpdir.resize(static_cast<std::size_t>(n));
-        if (auto s = apply_dumpdir(*parts, dumpdir, member); !s.ok()) return fail(s.error());
+        dumpdir->resize(static_cast<std::size_t>(n));
+      } else if (is_pax(a.get())) {
+        const PaxDumpdirs& lists = pax_dumpdirs();
+        auto it = lists.find(static_cast<std::uint64_t>(archive_read_header_position(a.get())));
+        if (it != lists.end()) dumpdir = it->second;
       }
+      if (dumpdir)
+        if (auto s = apply_dumpdir(*parts, *dumpdir, member); !s.ok()) return fail(s.error());
       // A directory keeps what is below it; only its own metadata comes from this header.
       if (ImageNode* existing = image_.find(*parts); existing && is_dir(existing->meta)) {
         existing->meta = std::move(node->meta);

@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=$here/build-fuzz
 seconds=${RECALL_FUZZ_SECONDS:-30}
-targets=(fuzz_dumpdir fuzz_member_parts fuzz_manifest fuzz_restic_tree fuzz_restic_unpacked fuzz_tar_import fuzz_point_record)
+targets=(fuzz_dumpdir fuzz_member_parts fuzz_manifest fuzz_restic_tree fuzz_restic_unpacked fuzz_tar_import fuzz_point_record fuzz_pax_dumpdirs)
 
 CC=clang CXX=clang++ cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECALL_FUZZ=ON \
   -DBUILD_TESTING=OFF >/dev/null
@@ -24,11 +24,15 @@ for fmt in ustar pax gnu; do tar --format=$fmt -cf "$seeds/tar/$fmt.tar" -C "$se
 tar --format=gnu -g "$seeds/snar" -cf "$seeds/tar/level0.tar" -C "$seeds" tree
 rm "$seeds/tree/a.txt" && printf 'new\n' >"$seeds/tree/c.txt"
 tar --format=gnu -g "$seeds/snar" -cf "$seeds/tar/level1.tar" -C "$seeds" tree
+printf 'hello\n' >"$seeds/tree/a.txt"
+tar --format=posix -g "$seeds/pax.snar" -cf "$seeds/tar/pax-level0.tar" -C "$seeds" tree
+rm "$seeds/tree/c.txt"
+tar --format=posix -g "$seeds/pax.snar" -cf "$seeds/tar/pax-level1.tar" -C "$seeds" tree
 printf 'Ya.txt\0Dd\0Nlink\0\0' >"$seeds/dumpdir/one"
 printf 'Rold\0Tnew\0Ynew\0\0' >"$seeds/dumpdir/rename"
 
 # Targets without an entry take only fuzz/corpus/TARGET.
-declare -A seed_dirs=([fuzz_tar_import]="$seeds/tar" [fuzz_dumpdir]="$seeds/dumpdir")
+declare -A seed_dirs=([fuzz_tar_import]="$seeds/tar" [fuzz_dumpdir]="$seeds/dumpdir" [fuzz_pax_dumpdirs]="$seeds/tar")
 failed=0
 for t in "${targets[@]}"; do
   corpus=$build/corpus/$t crashes=$build/crashes/$t

@@ -2,7 +2,10 @@
 // in-memory image members are placed into.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "importers/dumpdir.h"
+#include "importers/pax_dumpdirs.h"
 #include "importers/tree_image.h"
 
 using namespace recall;
@@ -102,6 +105,63 @@ TEST(TreeImage, TakeDetachesASubtreeAndLinksAreCounted) {
   EXPECT_EQ(d->children.size(), 2u);
   EXPECT_EQ(img.find({"d"}), nullptr);
   EXPECT_EQ(img.take({"nope"}), nullptr);
+}
+
+// --- pax dump lists (GNU.dumpdir in extended headers) ---------------------------------------
+
+// A 512-byte header of `type` whose size field says `size` (octal), checksum not needed here.
+std::string header(char type, std::uint64_t size, const std::string& name = "x") {
+  std::string h(512, '\0');
+  h.replace(0, name.size(), name);
+  char field[13];
+  std::snprintf(field, sizeof field, "%011llo", static_cast<unsigned long long>(size));
+  h.replace(124, 11, field, 11);
+  h[156] = type;
+  return h;
+}
+
+std::string pad(std::string data) {
+  data.resize((data.size() + 511) / 512 * 512, '\0');
+  return data;
+}
+
+std::string record(const std::string& key, const std::string& value) {
+  std::string body = " " + key + "=" + value + "\n";
+  std::size_t len = body.size() + 1;
+  while (std::to_string(len).size() + body.size() != len) ++len;
+  return std::to_string(len) + body;
+}
+
+TEST(PaxDumpdirs, FoundWhereTheirEntryBeginsPastFilesOfAnySize) {
+  const std::string list = "Ya.txt\0Dsub\0\0"s;
+  std::string ext = record("path", "./dir") + record("GNU.dumpdir", list);
+  std::string big_ext = record("size", "1000");  // the pax size wins over the header's
+  std::string tar = header('5', 0, "./") + header('0', 700, "f") + pad(std::string(700, 'z')) +
+                    header('x', big_ext.size()) + pad(big_ext) + header('0', 0, "g") +
+                    pad(std::string(1000, 'q'));
+  const std::uint64_t at = tar.size();
+  tar += header('x', ext.size()) + pad(ext) + header('5', 0, "dir") + std::string(1024, '\0');
+  auto r = read_pax_dumpdirs_from(tar, "t.tar");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ(r->at(at), list);
+}
+
+TEST(PaxDumpdirs, HostileHeadersAreOneLineErrorsNamingTheArchive) {
+  std::string bad_size = header('0', 0);
+  bad_size.replace(124, 12, "12x45678901 ");
+  std::string huge = header('x', 1ull << 40);
+  std::string liar = header('x', 40) + pad("99 path=./x\n");
+  std::string no_eq = header('x', 12) + pad("12 pathxxxx\n");
+  for (const auto& [name, tar] :
+       {std::pair{"size", bad_size}, {"huge", huge}, {"liar", liar}, {"no =", no_eq}}) {
+    auto r = read_pax_dumpdirs_from(tar, "evil.tar");
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_NE(r.error().message.find("evil.tar: header at byte 0"), std::string::npos) << r.error().message;
+  }
+  // Cut short or empty: nothing found, no error (libarchive judges truncation).
+  EXPECT_TRUE(read_pax_dumpdirs_from(header('x', 600), "t.tar").ok());
+  EXPECT_TRUE(read_pax_dumpdirs_from("", "t.tar").ok());
 }
 
 }  // namespace
