@@ -1,5 +1,6 @@
 #include "catalogd/daemon/import_jobs.h"
 
+#include <chrono>
 #include <cstdio>
 
 #include "catalogd/http/http_errors.h"
@@ -121,10 +122,19 @@ void JobManager::run_writer_job(const std::shared_ptr<Job>& job, const std::stri
   }
   auto db = store::Db::open(catalog_path_, false, false);
   Result<nlohmann::json> r = db.ok() ? work(**db) : Result<nlohmann::json>(db.error());
-  std::lock_guard lk(job->mu);
+  std::unique_lock lk(job->mu);
   if (r.ok()) {
     job->state = "complete";
     job->report = std::move(*r);
+    lk.unlock();
+    // The import is visible and its job done; its new names go into the search index now,
+    // still under the writer lock (search finds them meanwhile without the index).
+    const auto t0 = std::chrono::steady_clock::now();
+    if (auto n = store::index_new_names(**db); !n.ok())
+      std::fprintf(stderr, "recalld: search index not brought up to date: %s\n", n.error().message.c_str());
+    else if (*n > 0)
+      std::fprintf(stderr, "recalld: search index: %lld new names in %.2f s\n", static_cast<long long>(*n),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   } else {
     job->state = r.error().kind == ErrorKind::Cancelled ? "cancelled" : "failed";
     // Nothing is written to the catalog: a failed import leaves it exactly as before. The
@@ -140,28 +150,28 @@ void JobManager::run_import(std::shared_ptr<Job> job, import::DirImportOptions o
                    auto r = import::import_dir(db, options, job->progress, job->cancel);
                    if (!r.ok()) return r.error();
                    nlohmann::json skipped = nlohmann::json::array();
-                   for (const auto& s : r->skipped) skipped.push_back({{"path", s.path}, {"reason", s.reason}});
-                   return nlohmann::json{
-                       {"host", r->host},
-                       {"at", format_utc(r->at)},
-                       {"kind", r->kind},
-                       {"seq", r->seq},
-                       {"entries", r->entries},
-                       {"files_read", r->files_read},
-                       {"files_unchanged", r->files_unchanged},
-                       {"changed", r->changed},
-                       {"deleted", r->deleted},
-                       {"bytes_total", r->bytes_total},
-                       {"bytes_read", r->bytes_read},
-                       {"new_bytes", r->new_bytes},
-                       {"stored_bytes", r->stored_bytes},
-                       {"new_chunks", r->new_chunks},
-                       {"dedup_ratio", r->new_bytes ? static_cast<double>(r->bytes_read) /
-                                                          static_cast<double>(r->new_bytes)
-                                                    : 0.0},
-                       {"seconds", r->seconds},
-                       {"skipped", std::move(skipped)},
-                       {"warnings", r->warnings}};
+                   for (const auto& s : r->skipped)
+                     skipped.push_back({{"path", s.path}, {"reason", s.reason}});
+                   return nlohmann::json{{"host", r->host},
+                                         {"at", format_utc(r->at)},
+                                         {"kind", r->kind},
+                                         {"seq", r->seq},
+                                         {"entries", r->entries},
+                                         {"files_read", r->files_read},
+                                         {"files_unchanged", r->files_unchanged},
+                                         {"changed", r->changed},
+                                         {"deleted", r->deleted},
+                                         {"bytes_total", r->bytes_total},
+                                         {"bytes_read", r->bytes_read},
+                                         {"new_bytes", r->new_bytes},
+                                         {"stored_bytes", r->stored_bytes},
+                                         {"new_chunks", r->new_chunks},
+                                         {"dedup_ratio", r->new_bytes ? static_cast<double>(r->bytes_read) /
+                                                                            static_cast<double>(r->new_bytes)
+                                                                      : 0.0},
+                                         {"seconds", r->seconds},
+                                         {"skipped", std::move(skipped)},
+                                         {"warnings", r->warnings}};
                  });
 }
 
@@ -208,21 +218,25 @@ void JobManager::run_tar_import(std::shared_ptr<Job> job, import::TarImportOptio
                  });
 }
 
-std::shared_ptr<Job> JobManager::start_manifest_import(std::uint32_t owner, import::ManifestImportOptions options) {
+std::shared_ptr<Job> JobManager::start_manifest_import(std::uint32_t owner,
+                                                       import::ManifestImportOptions options) {
   auto job = add_job(owner, "import manifest", "", options.manifest);
   job->thread = std::thread([this, job, options = std::move(options)]() {
-    run_writer_job(job, "import of manifest " + options.manifest,
-                   [&](store::Db& db) { return import::import_manifest(db, options, job->progress, job->cancel); });
+    run_writer_job(job, "import of manifest " + options.manifest, [&](store::Db& db) {
+      return import::import_manifest(db, options, job->progress, job->cancel);
+    });
   });
   return job;
 }
 
-std::shared_ptr<Job> JobManager::start_restic_import(std::uint32_t owner, import::ResticImportOptions options) {
+std::shared_ptr<Job> JobManager::start_restic_import(std::uint32_t owner,
+                                                     import::ResticImportOptions options) {
   options.key_dir = home_ + "/keys";
   auto job = add_job(owner, "import restic", options.host, options.repo);
   job->thread = std::thread([this, job, options = std::move(options)]() {
-    run_writer_job(job, "import of restic repository " + options.repo,
-                   [&](store::Db& db) { return import::import_restic(db, options, job->progress, job->cancel); });
+    run_writer_job(job, "import of restic repository " + options.repo, [&](store::Db& db) {
+      return import::import_restic(db, options, job->progress, job->cancel);
+    });
   });
   return job;
 }
@@ -232,8 +246,9 @@ std::shared_ptr<Job> JobManager::start_scan(std::uint32_t owner, import::VolumeS
   for (const auto& v : options.volumes) what += (what.empty() ? "" : " ") + v;
   auto job = add_job(owner, "scan", "", what);
   job->thread = std::thread([this, job, options = std::move(options)]() {
-    run_writer_job(job, "scan of " + std::to_string(options.volumes.size()) + " volume(s)",
-                   [&](store::Db& db) { return import::scan_volumes(db, options, job->progress, job->cancel); });
+    run_writer_job(
+        job, "scan of " + std::to_string(options.volumes.size()) + " volume(s)",
+        [&](store::Db& db) { return import::scan_volumes(db, options, job->progress, job->cancel); });
   });
   return job;
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 
+#include "catalogd/store/catalog_writer.h"
 #include "catalogd/store/schema.h"
 #include "catalogd/store/volume_catalog.h"
 
@@ -30,6 +31,8 @@ Status prepare_home(const DaemonPaths& paths) {
   if (!db.ok()) return db.error();
   RECALL_TRY(store::migrate(**db));
   ::chmod(paths.catalog.c_str(), 0600);
+  // Names of an import that committed just before recalld stopped (or was killed).
+  if (auto n = store::index_new_names(**db); !n.ok()) return n.error();
   return {};
 }
 

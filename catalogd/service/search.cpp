@@ -115,15 +115,19 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
   }
 
   std::string sql = "SELECT m.id, m.name FROM names m WHERE ";
-  std::string arg;
+  std::string arg, unindexed_arg;
   if (has_glob(text)) {
     res.mode = "glob";
     sql += "m.name GLOB ?1";
     arg = text;
   } else if (utf8_chars(text) >= 3) {
     res.mode = "substring";
-    sql += "m.id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?1)";
+    // Names recorded since the index was last brought up to date are looked at directly.
+    sql +=
+        "(m.id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?1) OR "
+        "(m.id > (SELECT names_upto FROM search_index) AND m.name LIKE ?2 ESCAPE '\\'))";
     arg = fts_phrase(text);
+    unindexed_arg = like_pattern(text);
   } else {
     res.mode = "short";
     sql += "m.name LIKE ?1 ESCAPE '\\'";
@@ -135,6 +139,7 @@ Result<SearchResult> CatalogView::search(const SearchQuery& q) {
     auto st = r_.db().prepare(sql);
     if (!st.ok()) return st.error();
     st->bind(1, arg);
+    if (!unindexed_arg.empty()) st->bind(2, unindexed_arg);
     for (;;) {
       auto row = st->step();
       if (!row.ok()) return row.error();

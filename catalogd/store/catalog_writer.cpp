@@ -121,10 +121,7 @@ Result<std::int64_t> PointWriter::name_id(const std::string& name) {
     RECALL_W(ins, "INSERT INTO names(name) VALUES (?1)");
     ins->bind(1, name);
     RECALL_TRY(ins->run());
-    id = db_->last_insert_id();
-    RECALL_W(fts, "INSERT INTO names_fts(rowid, name) VALUES (?1, ?2)");
-    fts->bind(1, id).bind(2, name);
-    RECALL_TRY(fts->run());
+    id = db_->last_insert_id();  // names_fts learns it after the commit (index_new_names)
   }
   if (name_cache_.size() > 500000) name_cache_.clear();
   name_cache_.emplace(name, id);
@@ -451,6 +448,30 @@ Result<std::string> next_volser(Db& db, const std::string& prefix,
     if (!taken(buf)) return std::string(buf);
   }
   return make_error(ErrorKind::Conflict, "no free volume serial with prefix " + prefix);
+}
+
+Result<std::int64_t> index_new_names(Db& db) {
+  auto txn = Transaction::begin(db);
+  if (!txn.ok()) return txn.error();
+  auto upto = db.prepare("SELECT names_upto, (SELECT coalesce(max(id), 0) FROM names) FROM search_index");
+  if (!upto.ok()) return upto.error();
+  auto row = upto->step();
+  if (!row.ok()) return row.error();
+  if (!*row) return make_error(ErrorKind::Internal, "catalog " + db.path() + " has no search_index row");
+  const std::int64_t from = upto->i64(0), to = upto->i64(1);
+  upto->reset();
+  if (to <= from) return std::int64_t{0};
+  auto add =
+      db.prepare("INSERT INTO names_fts(rowid, name) SELECT id, name FROM names WHERE id > ?1 AND id <= ?2");
+  if (!add.ok()) return add.error();
+  add->bind(1, from).bind(2, to);
+  RECALL_TRY(add->run());
+  auto mark = db.prepare("UPDATE search_index SET names_upto = ?1");
+  if (!mark.ok()) return mark.error();
+  mark->bind(1, to);
+  RECALL_TRY(mark->run());
+  RECALL_TRY(txn->commit());
+  return to - from;
 }
 
 }  // namespace recall::store

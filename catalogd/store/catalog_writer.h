@@ -125,6 +125,11 @@ class PointWriter {
   std::unordered_map<std::string, std::int64_t> name_cache_;
 };
 
+// Adds the names imports recorded since the last call to the search index (names_fts), in one
+// transaction of its own; returns how many. recalld calls it after every import and at start,
+// so the index is at most one import behind; search reads the names not in it yet directly.
+Result<std::int64_t> index_new_names(Db& db);
+
 // An archive volume holding exactly these bytes (kind 'archive', by SHA-256), if one was imported.
 Result<std::optional<KnownArchive>> find_archive(Db& db, const Digest& sha);
 

@@ -5,7 +5,7 @@
 
 namespace recall::store {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 // A version still valid in the newest point has to_seq = kOpenSeq, so a new point that
 // keeps a file writes nothing for it (forward merge at zero cost per unchanged file).
 inline constexpr std::int64_t kOpenSeq = std::int64_t{1} << 62;

@@ -134,6 +134,9 @@ class SearchTest : public recall::testing::CatalogFixture {
       ASSERT_TRUE(w.ok()) << w.error().message;
       ASSERT_TRUE(w->commit("{}").ok());
     }
+    // What recalld does after each import: the suite searches the index as it normally is.
+    auto indexed = index_new_names(*db_);
+    ASSERT_TRUE(indexed.ok()) << indexed.error().message;
   }
 
   // Root, and a plain user 1234 who is "alice" by name today.
@@ -179,6 +182,36 @@ std::string describe(const SearchResult& r) {
 
 // ---------------------------------------------------------------------------------------------
 // Modes
+
+// Names an import recorded are found before recalld puts them into the search index (looked at
+// directly) and after, the same way; the index learns each name once.
+TEST_F(SearchTest, NamesNotYetIndexedAreFoundAndIndexedOnce) {
+  {
+    auto w = PointWriter::begin(*db_, {"gamma", 4000, "test", "/"});
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    ASSERT_TRUE(w->add_version(w->root_node(), dir_meta(), 0).ok());
+    for (const char* name : {"Quarterly-Report.xlsx", "report.odt", "un%der_score.txt"}) {
+      auto n = w->child_node(w->root_node(), name);
+      ASSERT_TRUE(n.ok());
+      ASSERT_TRUE(w->add_version(*n, file_meta(), 0).ok());
+    }
+    ASSERT_TRUE(w->commit("{}").ok());
+  }
+  const std::int64_t fts_rows = scalar("SELECT count(*) FROM names_fts WHERE names_fts MATCH '\"report\"'");
+  auto before = search(root_id_, "REPORT");
+  EXPECT_EQ(before.total, 14u) << describe(before);  // the 12 of the suite and gamma's two
+  EXPECT_EQ(search(root_id_, "quarterly").total, 1u);
+  EXPECT_EQ(search(root_id_, "un_de").total, 0u);  // LIKE's wildcards are plain characters
+  EXPECT_EQ(search(root_id_, "%der_s").total, 1u);
+
+  auto n = index_new_names(*db_);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 2);  // report.odt was known already
+  EXPECT_EQ(scalar("SELECT count(*) FROM names_fts WHERE names_fts MATCH '\"report\"'"), fts_rows + 1);
+  EXPECT_EQ(host_paths(search(root_id_, "REPORT")), host_paths(before));
+  EXPECT_EQ(search(root_id_, "%der_s").total, 1u);
+  EXPECT_EQ(*index_new_names(*db_), 0);
+}
 
 TEST_F(SearchTest, SubstringIsCaseInsensitive) {
   auto r = search(root_id_, "report");
