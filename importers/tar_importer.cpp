@@ -90,6 +90,19 @@ bool is_pax(archive* a) {
   return f == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE || f == ARCHIVE_FORMAT_TAR_PAX_RESTRICTED;
 }
 
+// A header's time as nanoseconds since the epoch. Times the catalog cannot hold (before 1678 or
+// after 2262: tar allows any) are recorded at the nearest whole second in that range.
+std::int64_t header_time_ns(std::int64_t sec, long nsec, bool* clamped) {
+  constexpr std::int64_t kLimit = 9'223'372'035'000'000'000;
+  std::int64_t ns;
+  if (__builtin_mul_overflow(sec, std::int64_t{1'000'000'000}, &ns) ||
+      __builtin_add_overflow(ns, nsec, &ns) || ns > kLimit || ns < -kLimit) {
+    *clamped = true;
+    return sec < 0 ? -kLimit : kLimit;
+  }
+  return ns;
+}
+
 // Whether a member of an uncompressed archive is hashed where it lies by the InPlaceHasher: a
 // plain regular file. Sparse members (their holes are not in the file) and pax hard links that
 // carry data are read through libarchive. The identity of an archive depends on this choice, so
@@ -131,7 +144,8 @@ FileMeta implied_dir(UnixTime at) {
   m.mode = 0755;
   m.user = "root";
   m.group = "root";
-  m.mtime_ns = m.ctime_ns = static_cast<std::int64_t>(at) * 1'000'000'000;
+  bool clamped = false;
+  m.mtime_ns = m.ctime_ns = header_time_ns(at, 0, &clamped);
   return m;
 }
 
@@ -196,7 +210,7 @@ class TarImport {
     return make_error(kind, o_.archive + ": " + where + ": " + why);
   }
   Result<std::vector<std::string>> place(const std::string& member);
-  FileMeta meta_of(archive_entry* e) const;
+  FileMeta meta_of(archive_entry* e);
   Status read_member(archive* a, archive_entry* e, const std::string& member, ImageNode& node);
   Status emit_chunk(std::span<const std::uint8_t> data, std::uint64_t at_offset, bool in_place,
                     std::vector<std::int64_t>& ids);
@@ -245,6 +259,8 @@ class TarImport {
   std::vector<std::int64_t> hashed_content_;
   std::unordered_map<Digest, std::int64_t, DigestHash> content_ids_;
   std::optional<PaxDumpdirs> pax_dumpdirs_;  // read when the first pax directory comes
+  std::uint64_t times_clamped_ = 0;          // members with times the catalog cannot hold
+  std::string first_clamped_;
 };
 
 // Segments hashed ahead of the catalog writes wait in memory; past this many the reading of
@@ -266,7 +282,7 @@ Result<std::vector<std::string>> TarImport::place(const std::string& member) {
   return out;
 }
 
-FileMeta TarImport::meta_of(archive_entry* e) const {
+FileMeta TarImport::meta_of(archive_entry* e) {
   FileMeta m;
   switch (archive_entry_filetype(e)) {
     case AE_IFDIR:
@@ -296,12 +312,15 @@ FileMeta TarImport::meta_of(archive_entry* e) const {
   m.gid = static_cast<std::uint32_t>(archive_entry_gid(e));
   if (const char* u = archive_entry_uname(e)) m.user = u;
   if (const char* g = archive_entry_gname(e)) m.group = g;
-  m.mtime_ns =
-      static_cast<std::int64_t>(archive_entry_mtime(e)) * 1'000'000'000 + archive_entry_mtime_nsec(e);
-  m.ctime_ns =
-      archive_entry_ctime_is_set(e)
-          ? static_cast<std::int64_t>(archive_entry_ctime(e)) * 1'000'000'000 + archive_entry_ctime_nsec(e)
-          : m.mtime_ns;
+  bool clamped = false;
+  m.mtime_ns = header_time_ns(archive_entry_mtime(e), archive_entry_mtime_nsec(e), &clamped);
+  m.ctime_ns = archive_entry_ctime_is_set(e)
+                   ? header_time_ns(archive_entry_ctime(e), archive_entry_ctime_nsec(e), &clamped)
+                   : m.mtime_ns;
+  if (clamped && times_clamped_++ == 0) {
+    const char* name = archive_entry_pathname(e);
+    first_clamped_ = name ? name : "";
+  }
   if (m.type == FileType::CharDevice || m.type == FileType::BlockDevice)
     m.rdev = static_cast<std::uint64_t>(archive_entry_rdev(e));
   if (m.type == FileType::Symlink) {
@@ -769,6 +788,10 @@ Result<TarImportReport> TarImport::run() {
         it = top_seen_.count(it->first) ? std::next(it) : top->children.erase(it);
     }
   }
+  if (times_clamped_)
+    report_.warnings.push_back(
+        std::to_string(times_clamped_) + " member(s) have times outside 1678-2262, e.g. '" +
+        escape_for_display(first_clamped_) + "': recorded at the nearest end of that range");
   image_.count_links();
   report_.kind = incremental_ && !txn_.writer->first_point() ? "incremental" : "full";
   if (auto s = txn_.writer->set_kind(report_.kind); !s.ok()) return fail(s.error());

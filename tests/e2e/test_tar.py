@@ -252,6 +252,26 @@ class TarImportTest(E2EBase):
         names = {raw(e, "name") for e in self.rj("ls", "--host", "oddhost", "--at", T1, src)["entries"]}
         self.assertEqual(names, set(ODD_NAMES))
 
+    def test_5b_times_the_catalog_cannot_hold_are_kept_at_its_ends(self):
+        # tar allows any time; the catalog holds 1678-2262 (nanoseconds in 64 bits). Found by
+        # fuzz_tar_import as a signed overflow; such a file is kept, its time at the range's end.
+        archive = os.path.join(self.work, "far-times.tar")
+        import io
+        with tarfile.open(archive, "w", format=tarfile.PAX_FORMAT) as t:
+            for name, mtime in (("future.txt", 10**12), ("past.txt", -(10**12)), ("now.txt", 1_700_000_000)):
+                info = tarfile.TarInfo(name)
+                info.size = len(name)
+                info.mtime = mtime
+                t.addfile(info, io.BytesIO(name.encode()))
+        (rep,) = self.import_tar("timehost", archive, at=[T1])
+        self.assertTrue(any("2 member(s) have times outside 1678-2262" in w for w in rep["warnings"]), rep)
+        entries = {e["name"]: e for e in self.rj("ls", "--host", "timehost", "--at", T1, "/")["entries"]}
+        self.assertEqual(sorted(entries), ["future.txt", "now.txt", "past.txt"])
+        self.assertTrue(entries["future.txt"]["mtime"].startswith("2262-"), entries["future.txt"])
+        self.assertTrue(entries["past.txt"]["mtime"].startswith("1677-"), entries["past.txt"])
+        r = self.recall("cat", "--host", "timehost", "--at", T1, "/future.txt")
+        self.assertEqual((r.returncode, r.stdout), (0, b"future.txt"), r.stderr)
+
     def test_6_kill9_mid_import_leaves_the_catalog_as_it_was(self):
         # A 24 GiB sparse file makes a tiny archive whose import runs for many seconds.
         src = self.fresh("kill-src")
