@@ -313,17 +313,20 @@ Status ResticImport::build(const Digest& tree_id, ImageNode& dir, ImageNode* pre
   auto nodes = trees_->get(tree_id);
   if (!nodes.ok()) return nodes.error();
   ancestors.push_back(tree_id);
-  // The subtree of this directory's child `n` in the previous snapshot, if it is the same.
-  auto same_in_prev = [&](const restic::Node& n) -> ImageNode* {
+  // The directory `n` as it was in the previous snapshot (or null), and whether its subtree is
+  // the same now.
+  auto prev_of = [&](const restic::Node& n) -> ImageNode* {
     if (!prev_dir) return nullptr;
     auto it = prev_dir->children.find(n.name);
-    if (it == prev_dir->children.end() || !is_dir(it->second->meta)) return nullptr;
-    const auto& sum = it->second->summary;
-    return sum && sum->reusable && sum->source_id == *n.subtree ? it->second.get() : nullptr;
+    return it != prev_dir->children.end() && is_dir(it->second->meta) ? it->second.get() : nullptr;
+  };
+  auto unchanged = [](const ImageNode* prev, const restic::Node& n) {
+    return prev && prev->summary && prev->summary->reusable && prev->summary->source_id == *n.subtree;
   };
   std::vector<Digest> next;  // subtrees to read, for the loader's workers
   for (const restic::Node& n : **nodes)
-    if (n.type == FileType::Directory && !n.irregular && !same_in_prev(n)) next.push_back(*n.subtree);
+    if (n.type == FileType::Directory && !n.irregular && !unchanged(prev_of(n), n))
+      next.push_back(*n.subtree);
   trees_->ahead(next);
   auto sum = std::make_unique<SubtreeSummary>();
   sum->source_id = tree_id;
@@ -352,10 +355,11 @@ Status ResticImport::build(const Digest& tree_id, ImageNode& dir, ImageNode* pre
       sum->unavailable += unavailable_ - unavailable_before;
       if (n.links > 1) sum->reusable = false;
     } else if (n.type == FileType::Directory) {
-      if (ImageNode* same = same_in_prev(n)) {
+      ImageNode* prev = prev_of(n);
+      if (unchanged(prev, n)) {
         // The same tree as in the previous snapshot at this path: the same subtree, taken over.
-        node->children = std::move(same->children);
-        node->summary = std::move(same->summary);
+        node->children = std::move(prev->children);
+        node->summary = std::move(prev->summary);
         node->same_below = true;
         const SubtreeSummary& below = *node->summary;
         progress_.entries += below.entries;
@@ -363,11 +367,6 @@ Status ResticImport::build(const Digest& tree_id, ImageNode& dir, ImageNode* pre
         files_ += below.files;
         unavailable_ += below.unavailable;
       } else {
-        ImageNode* prev = nullptr;  // the directory as it was, to find its unchanged subtrees
-        if (prev_dir) {
-          auto it = prev_dir->children.find(n.name);
-          if (it != prev_dir->children.end() && is_dir(it->second->meta)) prev = it->second.get();
-        }
         RECALL_TRY(build(*n.subtree, *node, prev, depth + 1, ancestors, w, child_path));
       }
       const SubtreeSummary& below = *node->summary;

@@ -34,12 +34,14 @@ struct ArchiveDeleter {
 // archive's identity). An uncompressed one is read for its headers only: libarchive skips over
 // member data (a seek), which the InPlaceHasher's workers read and hash where it lies.
 struct RawSource {
-  int fd = -1;
+  RawSource(int fd, ImportProgress& progress, const std::atomic<bool>& cancel)
+      : fd(fd), progress(&progress), cancel(&cancel) {}
+  int fd;
   std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(64 << 10);
   Sha256 sha;
   bool hashing = true;  // false once the archive is known to be uncompressed
-  ImportProgress* progress = nullptr;
-  const std::atomic<bool>* cancel = nullptr;
+  ImportProgress* progress;
+  const std::atomic<bool>* cancel;
 
   static la_ssize_t read(archive* a, void* self, const void** out) {
     auto* s = static_cast<RawSource*>(self);
@@ -218,6 +220,7 @@ class TarImport {
   Status seed_from_previous();
   Status add_hashed(archive* a, archive_entry* e, ImageNode& node);
   Status take_hashed(bool wait);
+  Status record_segment(const HashedSegment& seg);
   Status record_hashed(const HashedMember& m);
   Result<std::int64_t> chunk_in_place(const Digest& sha, std::uint32_t size, std::uint64_t offset);
   void resolve_hashed();
@@ -392,21 +395,21 @@ Status TarImport::add_hashed(archive* a, archive_entry* e, ImageNode& node) {
   node.meta.size = size;
   member_bytes_ += size;
   RECALL_TRY(take_hashed(false));
-  while (hasher_->outstanding() > kMaxSegmentsAhead) {
-    HashedSegment seg;
-    if (!hasher_->next(seg, true)) break;
-    if (seg.error) return *seg.error;
-    for (const auto& m : seg.members) RECALL_TRY(record_hashed(m));
-  }
+  HashedSegment seg;
+  while (hasher_->outstanding() > kMaxSegmentsAhead && hasher_->next(seg, true))
+    RECALL_TRY(record_segment(seg));
   return {};
 }
 
 Status TarImport::take_hashed(bool wait) {
   HashedSegment seg;
-  while (hasher_->next(seg, wait)) {
-    if (seg.error) return *seg.error;
-    for (const auto& m : seg.members) RECALL_TRY(record_hashed(m));
-  }
+  while (hasher_->next(seg, wait)) RECALL_TRY(record_segment(seg));
+  return {};
+}
+
+Status TarImport::record_segment(const HashedSegment& seg) {
+  if (seg.error) return *seg.error;
+  for (const auto& m : seg.members) RECALL_TRY(record_hashed(m));
   return {};
 }
 
@@ -444,10 +447,7 @@ Result<std::optional<store::KnownArchive>> TarImport::imported_before(int fd) {
   // The identity the import would record: the hasher's for an uncompressed archive (headers
   // read, members hashed, nothing written), a plain SHA-256 of the file otherwise.
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
-  RawSource src;
-  src.fd = fd;
-  src.progress = &progress_;
-  src.cancel = &cancel_;
+  RawSource src(fd, progress_, cancel_);
   auto plain = open_archive(a.get(), src, o_.archive);
   if (!plain.ok()) return plain.error();
   Digest identity;
@@ -675,10 +675,7 @@ Result<TarImportReport> TarImport::run() {
   if (*before) return already(**before);
 
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
-  RawSource src;
-  src.fd = fd;
-  src.progress = &progress_;
-  src.cancel = &cancel_;
+  RawSource src(fd, progress_, cancel_);
   auto plain = open_archive(a.get(), src, o_.archive);
   if (!plain.ok()) return plain.error();
   in_place_ = *plain;

@@ -272,49 +272,55 @@ Result<std::int64_t> PointWriter::intern_content(const Digest& sha, std::uint64_
                                                  const std::vector<std::int64_t>& chunk_ids, bool whole_sha,
                                                  bool* fresh) {
   *fresh = false;
-  if (content_hits_.insert_first()) {
-    RECALL_W(
-        q,
-        "INSERT INTO contents(sha256, size, whole_sha) VALUES (?1, ?2, ?3) ON CONFLICT(sha256) DO NOTHING");
-    q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size)).bind(3, whole_sha ? 1 : 0);
-    RECALL_TRY(q->run());
-    if (db_->changes() == 1) {
-      content_hits_.count(false);
-      *fresh = true;
-      const std::int64_t id = db_->last_insert_id();
-      RECALL_TRY(add_content_chunks(id, chunk_ids));
-      return id;
-    }
+  const bool look_first = !content_hits_.insert_first();
+  if (look_first) {
+    auto known = find_content(sha, whole_sha);
+    if (!known.ok()) return known.error();
+    content_hits_.count(known->has_value());
+    if (*known) return **known;
   }
-  auto known = find_content(sha, whole_sha);
+  RECALL_W(
+      q, "INSERT INTO contents(sha256, size, whole_sha) VALUES (?1, ?2, ?3) ON CONFLICT(sha256) DO NOTHING");
+  q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size)).bind(3, whole_sha ? 1 : 0);
+  RECALL_TRY(q->run());
+  if (db_->changes() == 1) {
+    if (!look_first) content_hits_.count(false);
+    *fresh = true;
+    const std::int64_t id = db_->last_insert_id();
+    RECALL_TRY(add_content_chunks(id, chunk_ids));
+    return id;
+  }
+  auto known = find_content(sha, whole_sha);  // there: the insert found it
   if (!known.ok()) return known.error();
-  content_hits_.count(known->has_value());
-  if (*known) return **known;
-  *fresh = true;
-  return add_content(sha, size, chunk_ids, whole_sha);
+  content_hits_.count(true);
+  if (!*known)
+    return make_error(ErrorKind::Internal,
+                      "content " + to_hex(sha) + " is known with the other kind of digest");
+  return **known;
 }
 
 Result<std::int64_t> PointWriter::intern_chunk(const Digest& sha, std::uint64_t size, bool* fresh) {
   *fresh = false;
-  if (chunk_hits_.insert_first()) {
-    RECALL_W(q, "INSERT INTO chunks(sha256, size) VALUES (?1, ?2) ON CONFLICT(sha256) DO NOTHING");
-    q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size));
-    RECALL_TRY(q->run());
-    if (db_->changes() == 1) {
-      chunk_hits_.count(false);
-      *fresh = true;
-      return db_->last_insert_id();
-    }
+  const bool look_first = !chunk_hits_.insert_first();
+  if (look_first) {
+    auto known = find_chunk(sha);
+    if (!known.ok()) return known.error();
+    chunk_hits_.count(known->has_value());
+    if (*known) return **known;
   }
-  auto known = find_chunk(sha);
-  if (!known.ok()) return known.error();
-  chunk_hits_.count(known->has_value());
-  if (*known) return **known;
-  RECALL_W(q, "INSERT INTO chunks(sha256, size) VALUES (?1, ?2)");
+  RECALL_W(q, "INSERT INTO chunks(sha256, size) VALUES (?1, ?2) ON CONFLICT(sha256) DO NOTHING");
   q->bind_blob(1, bytes(sha)).bind(2, static_cast<std::int64_t>(size));
   RECALL_TRY(q->run());
-  *fresh = true;
-  return db_->last_insert_id();
+  if (db_->changes() == 1) {
+    if (!look_first) chunk_hits_.count(false);
+    *fresh = true;
+    return db_->last_insert_id();
+  }
+  auto known = find_chunk(sha);  // there: the insert found it
+  if (!known.ok()) return known.error();
+  chunk_hits_.count(true);
+  if (!*known) return make_error(ErrorKind::Internal, "chunk " + to_hex(sha) + " vanished");
+  return **known;
 }
 
 Result<std::int64_t> PointWriter::add_gap(const Digest& sha, std::uint64_t size, const std::string& reason,

@@ -114,7 +114,8 @@ class PointWriter {
   std::int64_t nodes_before_ = 0;  // node ids above this were made by this transaction
   struct PairHash {
     std::size_t operator()(const std::pair<std::int64_t, std::int64_t>& p) const {
-      return std::hash<std::int64_t>()(p.first * 1'000'003 + p.second);
+      return std::hash<std::uint64_t>()(static_cast<std::uint64_t>(p.first) * 1'000'003u +
+                                        static_cast<std::uint64_t>(p.second));
     }
   };
   static constexpr std::size_t kMaxMadeChildren = 1'000'000;
