@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 
 namespace recall {
@@ -10,8 +11,9 @@ std::string format_utc(UnixTime t) {
   std::time_t tt = static_cast<std::time_t>(t);
   std::tm tm{};
   gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char buf[40];  // years before 1000 keep four digits, as ISO 8601 writes them
+  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900LL, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 
@@ -48,24 +50,39 @@ bool take_char(std::string_view& s, char c) {
 
 }  // namespace
 
-Result<UnixTime> parse_time(std::string_view text) {
-  auto t = parse_time_ns(text);
-  if (!t.ok()) return t.error();
-  // Floor, so that a time with a fraction names the second it falls in.
-  return *t >= 0 ? *t / 1'000'000'000 : -((-*t + 999'999'999) / 1'000'000'000);
+namespace {
+
+bool leap_year(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned days_in_month(int y, int m) {
+  static const unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && leap_year(y) ? 29 : days[m - 1];
 }
 
-Result<std::int64_t> parse_time_ns(std::string_view text) {
-  auto bad = [&] {
-    return make_error(ErrorKind::Invalid,
-                      "'" + std::string(text) + "' is not a time; use ISO 8601 like 2026-11-21T09:30:00Z");
-  };
+// A time split into whole seconds and the nanoseconds of a fraction (0..999,999,999).
+struct ParsedTime {
+  std::int64_t secs = 0;
+  std::int64_t nanos = 0;
+};
+
+Error not_a_time(std::string_view text, const std::string& why) {
+  return make_error(ErrorKind::Invalid, "'" + std::string(text) + "' is not a time" + why +
+                                            "; use ISO 8601 like 2026-11-21T09:30:00Z");
+}
+
+// Every date of years 0000 to 9999 (proleptic Gregorian), checked day by day, or an integer
+// of Unix seconds (9 digits or more, so that a year is never taken for one).
+Result<ParsedTime> parse_civil(std::string_view text) {
+  auto bad = [&](const std::string& why = {}) { return not_a_time(text, why); };
+  if (text.empty()) return bad(" (it is empty)");
   std::string_view s = text;
-  if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos && s.size() >= 9) {
-    UnixTime v = 0;
+  if (s.find_first_not_of("0123456789") == std::string_view::npos && s.size() >= 9) {
+    std::int64_t v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec == std::errc() && p == s.data() + s.size() && v < INT64_MAX / 1'000'000'000) return v * 1'000'000'000;
-    return bad();
+    constexpr std::int64_t kFirst = -62167219200, kLast = 253402300799;  // 0000-01-01, 9999-12-31
+    if (ec != std::errc() || p != s.data() + s.size() || v < kFirst || v > kLast)
+      return bad(" (Unix seconds must fall in the years 0000 to 9999)");
+    return ParsedTime{v, 0};
   }
   int y, mo, d, h = 0, mi = 0, sec = 0;
   std::int64_t nanos = 0;
@@ -95,20 +112,43 @@ Result<std::int64_t> parse_time_ns(std::string_view text) {
     if (!take_int(s, 2, oh)) return bad();
     take_char(s, ':');
     if (!s.empty() && !take_int(s, 2, om)) return bad();
+    if (oh > 23 || om > 59) return bad(" (no such zone offset)");
     offset = sign * (oh * 3600 + om * 60);
   }
   if (!s.empty()) return bad();
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return bad();
-  const std::int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-                            h * 3600 + mi * 60 + sec - offset;
+  if (mo < 1 || mo > 12) return bad(" (no month " + std::to_string(mo) + ")");
+  if (d < 1 || static_cast<unsigned>(d) > days_in_month(y, mo))
+    return bad(" (" + std::string(text.substr(0, 7)) + " has " + std::to_string(days_in_month(y, mo)) +
+               " days)");
+  if (h > 23 || mi > 59 || sec > 60) return bad(" (no such time of day)");
+  return ParsedTime{days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+                        h * 3600 + mi * 60 + sec - offset,
+                    nanos};
+}
+
+}  // namespace
+
+Result<UnixTime> parse_time(std::string_view text) {
+  auto t = parse_civil(text);
+  if (!t.ok()) return t.error();
+  return t->secs;  // a fraction names the second it falls in
+}
+
+Result<std::int64_t> parse_time_ns(std::string_view text) {
+  auto t = parse_civil(text);
+  if (!t.ok()) return t.error();
   // Nanoseconds since 1970 fit in 64 bits from 1677 to 2262 only (found by fuzz_restic_tree).
-  if (secs >= INT64_MAX / 1'000'000'000 || secs <= INT64_MIN / 1'000'000'000) return bad();
-  return secs * 1'000'000'000 + nanos;
+  if (t->secs >= INT64_MAX / 1'000'000'000 || t->secs <= INT64_MIN / 1'000'000'000)
+    return make_error(ErrorKind::Invalid, "'" + std::string(text) +
+                                              "' is out of range: times to the nanosecond go from "
+                                              "1677-09-22 to 2262-04-11");
+  return t->secs * 1'000'000'000 + t->nanos;
 }
 
 Result<UnixTime> parse_at(std::string_view text) {
-  if (text == "latest" || text.empty()) return kLatest;
+  if (text == "latest") return kLatest;
   if (text == "now") return now_utc();
+  if (text.empty()) return not_a_time(text, " (it is empty; give 'latest' for the newest point)");
   return parse_time(text);
 }
 
