@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "catalogd/http/url.h"
+#include "common/paths.h"
 
 namespace recall::cli {
 
@@ -33,7 +34,7 @@ int exit_code(ErrorKind kind) {
 }
 
 int report(const Error& e) {
-  std::fprintf(stderr, "recall: %s\n", e.message.c_str());
+  std::fprintf(stderr, "recall: %s\n", one_line(e.message).c_str());
   return exit_code(e.kind);
 }
 
@@ -79,6 +80,8 @@ std::string raw_bytes(const nlohmann::json& j, const char* key) {
   }
   return j.value(key, "");
 }
+
+std::string shown(const nlohmann::json& j, const char* key) { return escape_for_display(raw_bytes(j, key)); }
 
 void print_json(const nlohmann::json& j) {
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

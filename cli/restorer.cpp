@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "catalogd/http/url.h"
+#include "cli/dest_dir.h"
 #include "cli/staging_watch.h"
 #include "common/paths.h"
 #include "common/sha256.h"
@@ -55,7 +56,7 @@ Status Restorer::collect(const std::string& host_path, const std::string& rel, c
   auto r = ctx_.api().get(target("/v1/ls", {{"host", o_.host}, {"at", o_.at}, {"path", host_path}}));
   if (!r.ok()) {
     if (r.error().kind == ErrorKind::Denied) {  // as on the host: what you cannot list is not restored
-      sum_.warnings.push_back("skipped " + host_path + ": " + r.error().message);
+      sum_.warnings.push_back("skipped " + escape_for_display(host_path) + ": " + r.error().message);
       items_.back().meta["unlistable"] = true;
       return {};
     }
@@ -67,8 +68,8 @@ Status Restorer::collect(const std::string& host_path, const std::string& rel, c
       return make_error(ErrorKind::Corrupt,
                         "refusing unsafe name '" + escape_for_display(name) + "' in " + host_path);
     if (!e.contains("mode")) {
-      sum_.warnings.push_back("skipped " + join_host(host_path, name) + ": no permission to search " +
-                              host_path);
+      sum_.warnings.push_back("skipped " + escape_for_display(join_host(host_path, name)) +
+                              ": no permission to search " + escape_for_display(host_path));
       continue;
     }
     RECALL_TRY(collect(join_host(host_path, name), join_rel(rel, name), e));
@@ -107,7 +108,8 @@ Result<std::string> Restorer::pick_name(int dirfd, const std::string& name, cons
         std::string alt = alternative_name(name, i);
         if (fstatat(dirfd, alt.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
           sum_.renamed++;
-          if (o_.dry_run) sum_.plan.push_back({{"action", "rename"}, {"path", shown}, {"to", alt}});
+          if (o_.dry_run)
+            sum_.plan.push_back({{"action", "rename"}, {"path", shown}, {"to", escape_for_display(alt)}});
           return alt;
         }
       }
@@ -183,7 +185,8 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
                             const std::string& host_path) {
   std::string tmp = ".recall-tmp-" + std::to_string(getpid()) + "-" + final_name.substr(0, 100);
   Fd fd(openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (fd.fd < 0) return io_error("cannot create a file in the destination for " + host_path, errno);
+  const std::string shown = escape_for_display(host_path);
+  if (fd.fd < 0) return io_error("cannot create a file in the destination for " + shown, errno);
   Sha256 hash;
   std::uint64_t got = 0;
   std::string expected;
@@ -199,7 +202,7 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
           ssize_t n = ::write(fd.fd, data.data() + off, data.size() - off);
           if (n < 0) {
             if (errno == EINTR) continue;
-            return io_error("cannot write " + host_path, errno);
+            return io_error("cannot write " + shown, errno);
           }
           off += static_cast<std::size_t>(n);
         }
@@ -210,7 +213,8 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
         auto it = header.find("X-Recall-Sha256");
         if (it != header.end()) expected = std::string(it->value());
         // A file known by its chunk list only (a restic import): recalld checked every chunk.
-        if (auto v = header.find("X-Recall-Verified"); it == header.end() && v != header.end() && v->value() == "chunks")
+        if (auto v = header.find("X-Recall-Verified");
+            it == header.end() && v != header.end() && v->value() == "chunks")
           expected = "chunks";
       });
   auto cleanup = [&](Error e) -> Status {
@@ -220,14 +224,14 @@ Status Restorer::write_file(int dirfd, const std::string& final_name, bool repla
   if (!s.ok()) return cleanup(s.error());
   std::string actual = expected == "chunks" ? expected : to_hex(hash.finish());
   if (got != item.meta.value("size", 0ull) || expected.empty() || actual != expected)
-    return cleanup(make_error(ErrorKind::Corrupt, host_path +
+    return cleanup(make_error(ErrorKind::Corrupt, shown +
                                                       ": restored bytes do not match the catalog's SHA-256; "
                                                       "nothing was written"));
-  apply_meta_fd(fd.fd, host_path, item.meta);
-  if (fsync(fd.fd) != 0) return cleanup(io_error("cannot flush " + host_path, errno));
+  apply_meta_fd(fd.fd, shown, item.meta);
+  if (fsync(fd.fd) != 0) return cleanup(io_error("cannot flush " + shown, errno));
   unsigned flags = replace ? 0 : RENAME_NOREPLACE;
   if (renameat2(dirfd, tmp.c_str(), dirfd, final_name.c_str(), flags) != 0)
-    return cleanup(io_error("cannot put " + final_name + " in place", errno));
+    return cleanup(io_error("cannot put " + escape_for_display(final_name) + " in place", errno));
   return {};
 }
 
@@ -305,7 +309,7 @@ Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const s
   using Named = std::optional<std::string>;
   const std::string type = item.meta.value("type", "");
   if (item.meta.contains("unlistable")) return Named();  // named in a warning by collect()
-  std::string shown = o_.dest + (item.rel.empty() ? "" : "/" + item.rel);
+  std::string shown = escape_for_display(o_.dest + (item.rel.empty() ? "" : "/" + item.rel));
   bool skip = false, replace = false;
   auto final_name = pick_name(parent_fd, name, shown, type == "dir", skip, replace);
   if (!final_name.ok()) return final_name.error();
@@ -393,21 +397,12 @@ Result<RestoreSummary> Restorer::run() {
   std::string root_host_path = raw_bytes(*st, "path");
   root_path_ = root_host_path;
   // cp semantics: into DEST/NAME when DEST is an existing directory, else DEST is the new name.
-  std::string dest = o_.dest;
-  struct stat dst {};
+  // DEST is opened without following anyone else's symlinks (dest_dir.h), before anything is read.
   std::string base = root_host_path == "/" ? "" : root_host_path.substr(root_host_path.rfind('/') + 1);
-  std::string parent_dir, root_name;
-  if (stat(dest.c_str(), &dst) == 0 && S_ISDIR(dst.st_mode) && !base.empty()) {
-    parent_dir = dest;
-    root_name = base;
-    o_.dest = dest + "/" + base;
-  } else if (base.empty()) {
-    parent_dir = dest;  // restoring "/": its contents go into DEST
-  } else {
-    auto slash = dest.find_last_of('/');
-    parent_dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dest.substr(0, slash));
-    root_name = slash == std::string::npos ? dest : dest.substr(slash + 1);
-  }
+  auto dest = open_dest(o_.dest, base, geteuid());
+  if (!dest.ok()) return dest.error();
+  const std::string root_name = dest->name;
+  if (dest->into && !base.empty()) o_.dest += "/" + base;
   RECALL_TRY(collect(root_host_path, "", *st));
   if (o_.dry_run && o_.estimate) estimate();
   // Everything that must come from tape is asked for before the first read, a batch at a time, so
@@ -438,8 +433,7 @@ Result<RestoreSummary> Restorer::run() {
           });
   }
 
-  Fd parent(open(parent_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (parent.fd < 0) return io_error("cannot open destination " + parent_dir, errno);
+  Fd parent(dest->dir.release());
   // Directories are walked with descriptors opened O_NOFOLLOW, so a symlink planted inside
   // DEST can never redirect a restore elsewhere.
   auto close_all = [&] {
@@ -491,7 +485,9 @@ Result<RestoreSummary> Restorer::run() {
     int fd = pfd < 0 ? -1 : openat(pfd, (*placed)->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && !(o_.dry_run && (pfd < 0 || errno == ENOENT))) {
       close_all();
-      return io_error("cannot enter " + o_.dest + "/" + item.rel + " (a symlink is never followed)", errno);
+      return io_error(
+          "cannot enter " + escape_for_display(o_.dest + "/" + item.rel) + " (a symlink is never followed)",
+          errno);
     }
     dir_fds_[item.rel] = fd;  // -1 in a dry run: a directory that would be created
     if (!o_.dry_run) dirs_done.emplace_back(item.rel, item.meta);
@@ -500,7 +496,7 @@ Result<RestoreSummary> Restorer::run() {
   // and a read-only mode would have stopped the restore.
   for (auto it = dirs_done.rbegin(); it != dirs_done.rend(); ++it) {
     int fd = dir_fds_[it->first];
-    apply_meta_fd(fd, o_.dest + "/" + it->first, it->second);
+    apply_meta_fd(fd, escape_for_display(o_.dest + "/" + it->first), it->second);
   }
   close_all();
   watch.reset();

@@ -14,6 +14,7 @@
 #include "cli/job_follow.h"
 #include "cli/output.h"
 #include "cli/verbs.h"
+#include "common/paths.h"
 #include "common/time.h"
 
 namespace recall::cli {
@@ -42,21 +43,24 @@ void print_summary(const nlohmann::json& rep) {
   if (!skipped.empty()) {
     std::printf("  skipped   %zu (could not be read):\n", skipped.size());
     for (const auto& s : skipped)
-      std::printf("    %s: %s\n", s["path"].get<std::string>().c_str(),
-                  s["reason"].get<std::string>().c_str());
+      std::printf("    %s: %s\n", one_line(s["path"].get<std::string>()).c_str(),
+                  one_line(s["reason"].get<std::string>()).c_str());
   }
-  for (const auto& w : rep["warnings"]) std::printf("  warning   %s\n", w.get<std::string>().c_str());
+  for (const auto& w : rep["warnings"])
+    std::printf("  warning   %s\n", one_line(w.get<std::string>()).c_str());
 }
 
 void print_tar_summary(const nlohmann::json& rep) {
   if (rep.value("already_imported", false)) {
-    std::printf("%s: already imported (volume %s, point %s); nothing to do\n", rep["archive"].get<std::string>().c_str(),
-                rep["volser"].get<std::string>().c_str(), rep["already_as"].get<std::string>().c_str());
+    std::printf("%s: already imported (volume %s, point %s); nothing to do\n",
+                rep["archive"].get<std::string>().c_str(), rep["volser"].get<std::string>().c_str(),
+                rep["already_as"].get<std::string>().c_str());
     return;
   }
   std::printf("point %s of %s (%s, #%lld) recorded from %s in %.1f s\n", rep["at"].get<std::string>().c_str(),
               rep["host"].get<std::string>().c_str(), rep["kind"].get<std::string>().c_str(),
-              rep["seq"].get<long long>(), rep["archive"].get<std::string>().c_str(), rep["seconds"].get<double>());
+              rep["seq"].get<long long>(), rep["archive"].get<std::string>().c_str(),
+              rep["seconds"].get<double>());
   std::printf("  members   %llu; %llu entries in the point: %llu new or changed, %llu unchanged, %llu gone\n",
               rep["members"].get<unsigned long long>(), rep["entries"].get<unsigned long long>(),
               rep["changed"].get<unsigned long long>(), rep["unchanged"].get<unsigned long long>(),
@@ -66,10 +70,12 @@ void print_tar_summary(const nlohmann::json& rep) {
                 human_size(rep["bytes_total"]).c_str(), rep["volser"].get<std::string>().c_str(),
                 human_size(rep["referenced_bytes"]).c_str());
   else
-    std::printf("  data      %s of files from a %s archive, %s stored in the disk pool after dedup and compression\n",
-                human_size(rep["bytes_total"]).c_str(), rep["compression"].get<std::string>().c_str(),
-                human_size(rep["stored_bytes"]).c_str());
-  for (const auto& w : rep["warnings"]) std::printf("  warning   %s\n", w.get<std::string>().c_str());
+    std::printf(
+        "  data      %s of files from a %s archive, %s stored in the disk pool after dedup and compression\n",
+        human_size(rep["bytes_total"]).c_str(), rep["compression"].get<std::string>().c_str(),
+        human_size(rep["stored_bytes"]).c_str());
+  for (const auto& w : rep["warnings"])
+    std::printf("  warning   %s\n", one_line(w.get<std::string>()).c_str());
 }
 
 // The progress line of an import that reads one file from start to end (an archive, a manifest).
@@ -93,24 +99,26 @@ void print_manifest_summary(const nlohmann::json& rep) {
                 rep["already_as"].get<std::string>().c_str());
     return;
   }
-  std::printf("%zu set(s) of %s recorded in %.1f s\n", rep["sets"].size(), rep["manifest"].get<std::string>().c_str(),
-              rep["seconds"].get<double>());
+  std::printf("%zu set(s) of %s recorded in %.1f s\n", rep["sets"].size(),
+              rep["manifest"].get<std::string>().c_str(), rep["seconds"].get<double>());
   for (const auto& s : rep["sets"])
-    std::printf("  %-12s point %s of %s (%s, #%lld): %llu entries, %llu changed, %llu gone; %llu of %llu files "
-                "readable\n",
-                s["set"].get<std::string>().c_str(), s["at"].get<std::string>().c_str(),
-                s["host"].get<std::string>().c_str(), s["kind"].get<std::string>().c_str(), s["seq"].get<long long>(),
-                s["entries"].get<unsigned long long>(), s["changed"].get<unsigned long long>(),
-                s["deleted"].get<unsigned long long>(), s["available"].get<unsigned long long>(),
-                s["files"].get<unsigned long long>());
+    std::printf(
+        "  %-12s point %s of %s (%s, #%lld): %llu entries, %llu changed, %llu gone; %llu of %llu files "
+        "readable\n",
+        s["set"].get<std::string>().c_str(), s["at"].get<std::string>().c_str(),
+        s["host"].get<std::string>().c_str(), s["kind"].get<std::string>().c_str(), s["seq"].get<long long>(),
+        s["entries"].get<unsigned long long>(), s["changed"].get<unsigned long long>(),
+        s["deleted"].get<unsigned long long>(), s["available"].get<unsigned long long>(),
+        s["files"].get<unsigned long long>());
   if (rep["unavailable"].get<std::uint64_t>() > 0) {
     std::printf("  %llu file(s) are listed but their bytes are not available, e.g.:\n",
                 rep["unavailable"].get<unsigned long long>());
     for (const auto& e : rep["unavailable_examples"])
-      std::printf("    %s (set %s): %s\n", e["path"].get<std::string>().c_str(), e["set"].get<std::string>().c_str(),
-                  e["reason"].get<std::string>().c_str());
+      std::printf("    %s (set %s): %s\n", one_line(e["path"].get<std::string>()).c_str(),
+                  e["set"].get<std::string>().c_str(), one_line(e["reason"].get<std::string>()).c_str());
   }
-  for (const auto& w : rep["warnings"]) std::printf("  warning   %s\n", w.get<std::string>().c_str());
+  for (const auto& w : rep["warnings"])
+    std::printf("  warning   %s\n", one_line(w.get<std::string>()).c_str());
 }
 
 void add_manifest_verb(CLI::App* imp, Context& ctx, Action& action) {
@@ -152,7 +160,8 @@ void add_tar_verb(CLI::App* imp, Context& ctx, Action& action) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   tar->add_option("--prefix", prefix, "where members go in the point: data/x becomes PREFIX/data/x")
       ->capture_default_str();
-  tar->add_option("--zstd-level", level, "compression level for data stored in the pool (compressed archives)")
+  tar->add_option("--zstd-level", level,
+                  "compression level for data stored in the pool (compressed archives)")
       ->capture_default_str();
   tar->add_option("ARCHIVE", archives,
                   "archives to import; a GNU --listed-incremental chain in level order (0, 1, 2...)")
@@ -163,15 +172,16 @@ void add_tar_verb(CLI::App* imp, Context& ctx, Action& action) {
   tar->callback([&] {
     action = [&]() -> int {
       if (!ats.empty() && ats.size() != archives.size())
-        return report(make_error(ErrorKind::Invalid, "give --at once per archive (" + std::to_string(archives.size()) +
-                                                         " archives, " + std::to_string(ats.size()) + " --at)"));
+        return report(make_error(ErrorKind::Invalid, "give --at once per archive (" +
+                                                         std::to_string(archives.size()) + " archives, " +
+                                                         std::to_string(ats.size()) + " --at)"));
       nlohmann::json results = nlohmann::json::array();
       for (std::size_t i = 0; i < archives.size(); ++i) {
         char resolved[PATH_MAX];
         if (!realpath(archives[i].c_str(), resolved))
           return report(io_error("cannot import " + archives[i], errno));
-        nlohmann::json body = {{"kind", "tar"}, {"host", host}, {"path", resolved}, {"prefix", prefix},
-                               {"zstd_level", level}};
+        nlohmann::json body = {
+            {"kind", "tar"}, {"host", host}, {"path", resolved}, {"prefix", prefix}, {"zstd_level", level}};
         if (!ats.empty()) {
           auto t = parse_time(ats[i]);
           if (!t.ok()) return report(t.error());

@@ -10,6 +10,7 @@
 #include "cli/job_follow.h"
 #include "cli/output.h"
 #include "cli/verbs.h"
+#include "common/paths.h"
 
 namespace recall::cli {
 namespace {
@@ -62,15 +63,16 @@ void print_restic_summary(const nlohmann::json& rep) {
               rep["packs"].get<unsigned long long>());
   for (const auto& s : rep["skipped"])
     std::printf("  skipped   %.8s: %s\n", s["snapshot"].get<std::string>().c_str(),
-                s["reason"].get<std::string>().c_str());
+                one_line(s["reason"].get<std::string>()).c_str());
   if (rep["unavailable"].get<std::uint64_t>() > 0) {
     std::printf("  %llu file(s) are listed but their bytes are not available, e.g.:\n",
                 rep["unavailable"].get<unsigned long long>());
     for (const auto& e : rep["unavailable_examples"])
-      std::printf("    %s: %s\n", e["path"].get<std::string>().c_str(),
-                  e["reason"].get<std::string>().c_str());
+      std::printf("    %s: %s\n", one_line(e["path"].get<std::string>()).c_str(),
+                  one_line(e["reason"].get<std::string>()).c_str());
   }
-  for (const auto& w : rep["warnings"]) std::printf("  warning   %s\n", w.get<std::string>().c_str());
+  for (const auto& w : rep["warnings"])
+    std::printf("  warning   %s\n", one_line(w.get<std::string>()).c_str());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "cli/restorer.h"
 #include "cli/staging_watch.h"
 #include "cli/verbs.h"
+#include "common/paths.h"
 #include "common/sha256.h"
 
 namespace recall::cli {
@@ -53,7 +54,8 @@ void add_restore_verbs(CLI::App& app, Context& ctx, Action& action) {
           [&](const auto& h) {
             if (auto it = h.find("X-Recall-Sha256"); it != h.end()) expected = std::string(it->value());
             // Known by its chunk list only (a restic import): recalld checked every chunk.
-            if (auto v = h.find("X-Recall-Verified"); expected.empty() && v != h.end() && v->value() == "chunks")
+            if (auto v = h.find("X-Recall-Verified");
+                expected.empty() && v != h.end() && v->value() == "chunks")
               expected = "chunks";
           });
       std::fflush(stdout);
@@ -108,9 +110,9 @@ void add_restore_verbs(CLI::App& app, Context& ctx, Action& action) {
       }
       for (const auto& p : sum->plan)
         std::printf("%-8s %s%s\n", p["action"].get<std::string>().c_str(),
-                    p["path"].get<std::string>().c_str(),
+                    one_line(p["path"].get<std::string>()).c_str(),
                     p.contains("to") ? (" -> " + p["to"].get<std::string>()).c_str() : "");
-      for (const auto& w : sum->warnings) std::fprintf(stderr, "recall: warning: %s\n", w.c_str());
+      for (const auto& w : sum->warnings) std::fprintf(stderr, "recall: warning: %s\n", one_line(w).c_str());
       if (sum->tape_bytes && !dry_run) {
         std::string carts;
         for (const auto& c : sum->cartridges) carts += (carts.empty() ? "" : ", ") + c;

@@ -7,6 +7,7 @@
 #include "cli/job_follow.h"
 #include "cli/output.h"
 #include "cli/verbs.h"
+#include "common/paths.h"
 
 namespace recall::cli {
 namespace {
@@ -15,7 +16,7 @@ void print_scan_summary(const nlohmann::json& rep) {
   std::printf("scanned %zu volume(s) in %.1f s\n", rep["volumes"].size(), rep["seconds"].get<double>());
   for (const auto& v : rep["volumes"])
     std::printf("  %-8s  %s: %llu chunks (%llu new to the catalog), %llu point record part(s)%s\n",
-                v["volser"].get<std::string>().c_str(), v["path"].get<std::string>().c_str(),
+                v["volser"].get<std::string>().c_str(), one_line(v["path"].get<std::string>()).c_str(),
                 v["chunks"].get<unsigned long long>(), v["new_chunks"].get<unsigned long long>(),
                 v["record_parts"].get<unsigned long long>(),
                 v.value("known", false) ? " (known volume)" : "");
@@ -34,8 +35,9 @@ void print_scan_summary(const nlohmann::json& rep) {
                 p["host"].get<std::string>().c_str());
   for (const auto& p : rep["skipped"])
     std::printf("  skipped   point %s of %s: %s\n", p["at"].get<std::string>().c_str(),
-                p["host"].get<std::string>().c_str(), p["reason"].get<std::string>().c_str());
-  for (const auto& w : rep["warnings"]) std::printf("  warning   %s\n", w.get<std::string>().c_str());
+                p["host"].get<std::string>().c_str(), one_line(p["reason"].get<std::string>()).c_str());
+  for (const auto& w : rep["warnings"])
+    std::printf("  warning   %s\n", one_line(w.get<std::string>()).c_str());
   if (rep["points"].empty() && rep["already"].empty())
     std::printf("  no point records found: these volumes hold chunks only\n");
 }

@@ -25,7 +25,7 @@ void print_long(const nlohmann::json& e, const std::string& name) {
                 e.value("group", "").c_str(), human_size(e.value("size", 0ull)).c_str(), time_of(e).c_str());
   line += buf;
   line += name;
-  if (e.contains("target")) line += " -> " + e["target"].get<std::string>();
+  if (e.contains("target")) line += " -> " + shown(e, "target");
   std::printf("%s\n", line.c_str());
 }
 
@@ -75,7 +75,7 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
       auto r = ctx.api().get(target("/v1/ls", {{"host", host}, {"at", at}, {"path", path}}));
       if (!r.ok()) return report(r.error());
       if (ctx.json) return print_json(*r), 0;
-      for (const auto& e : (*r)["entries"]) print_long(e, e.value("name", ""));
+      for (const auto& e : (*r)["entries"]) print_long(e, shown(e, "name"));
       return 0;
     };
   });
@@ -113,7 +113,7 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
       for (const auto& h : res)
         std::printf("%-12s %s  %10s  %s\n", h["host"].get<std::string>().c_str(),
                     h["at"].get<std::string>().c_str(), human_size(h.value("size", 0ull)).c_str(),
-                    h["path"].get<std::string>().c_str());
+                    shown(h, "path").c_str());
       std::size_t total = (*r)["total"].get<std::size_t>();
       std::fprintf(stderr, "%zu-%zu of %s%zu match%s\n", res.empty() ? 0 : offset + 1, offset + res.size(),
                    (*r)["total_is_estimate"].get<bool>() ? "about " : "", total, total == 1 ? "" : "es");
@@ -136,8 +136,9 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
                     v["current"].get<bool>() ? "(current)" : v["last_seen"].get<std::string>().c_str(),
                     human_size(v.value("size", 0ull)).c_str(), time_of(v).c_str(),
                     v.value("sha256", "").substr(0, 12).c_str(),
-                    v.contains("unavailable") ? ("  not readable: " + v["unavailable"].get<std::string>()).c_str()
-                                              : "");
+                    v.contains("unavailable")
+                        ? ("  not readable: " + v["unavailable"].get<std::string>()).c_str()
+                        : "");
       return 0;
     };
   });
@@ -163,11 +164,11 @@ void add_query_verbs(CLI::App& app, Context& ctx, Action& action) {
       for (const auto& j : (*r)["jobs"])
         std::printf("job %llu: %s %s %s — %s\n", j["id"].get<unsigned long long>(),
                     j["kind"].get<std::string>().c_str(), j["host"].get<std::string>().c_str(),
-                    j["source"].get<std::string>().c_str(), j["state"].get<std::string>().c_str());
+                    shown(j, "source").c_str(), j["state"].get<std::string>().c_str());
       for (const auto& s : (*r)["recent_sets"])
         std::printf("set: %-12s %-10s %-12s %s %s\n", s["host"].get<std::string>().c_str(),
                     s["status"].get<std::string>().c_str(), s["kind"].get<std::string>().c_str(),
-                    s["point"].get<std::string>().c_str(), s["source"].get<std::string>().c_str());
+                    s["point"].get<std::string>().c_str(), shown(s, "source").c_str());
       return 0;
     };
   });

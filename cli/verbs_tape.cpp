@@ -9,6 +9,7 @@
 #include "cli/job_follow.h"
 #include "cli/output.h"
 #include "cli/verbs.h"
+#include "common/paths.h"
 #include "common/time.h"
 
 namespace recall::cli {
@@ -80,13 +81,13 @@ void print_volumes(const nlohmann::json& r) {
   for (const auto& o : r.value("operator_requests", nlohmann::json::array()))
     std::printf("\nOPERATOR: %s %s (raised %s): %s\n", o["action"].get<std::string>().c_str(),
                 o["volser"].get<std::string>().c_str(), o["raised"].get<std::string>().c_str(),
-                o["reason"].get<std::string>().c_str());
+                one_line(o["reason"].get<std::string>()).c_str());
 }
 
 void print_queue(const nlohmann::json& r) {
   for (const auto& o : r.value("operator_requests", nlohmann::json::array()))
     std::printf("OPERATOR: %s %s: %s\n", o["action"].get<std::string>().c_str(),
-                o["volser"].get<std::string>().c_str(), o["reason"].get<std::string>().c_str());
+                o["volser"].get<std::string>().c_str(), one_line(o["reason"].get<std::string>()).c_str());
   const auto& reqs = r["requests"];
   if (reqs.empty()) {
     std::printf("no staging requests waiting");
@@ -130,7 +131,8 @@ void print_migration(const nlohmann::json& rep) {
   if (!carts.empty()) std::printf("  written to  %s\n", carts.c_str());
   std::printf("  disk pool   %s\n",
               evicted.empty() ? "kept (nothing evicted)" : ("evicted " + evicted).c_str());
-  for (const auto& w : rep["warnings"]) std::printf("  warning     %s\n", w.get<std::string>().c_str());
+  for (const auto& w : rep["warnings"])
+    std::printf("  warning     %s\n", one_line(w.get<std::string>()).c_str());
 }
 
 }  // namespace

@@ -18,7 +18,13 @@ std::string join_point_path(const std::vector<std::string>& parts);
 // A name is safe to create in a directory: not empty, not "." or "..", no '/' or NUL, <= 255 bytes.
 bool is_safe_name(std::string_view name);
 bool is_valid_utf8(std::string_view bytes);
-// Shows a byte string to a person: non-printable and non-UTF-8 bytes as \xNN.
+// Shows a name or path to a person, the one way every front end shows one as text: a backslash
+// as \\, control bytes, bytes that are not UTF-8 and code points that change how text is drawn
+// (C1 and bidirectional controls) as \xNN for each byte. Two different names never look the
+// same, and no name can break a line.
 std::string escape_for_display(std::string_view bytes);
+// A message made into one line for a log or a terminal: control bytes (newline, escape...) as
+// \xNN, all else as it is. For text that already shows its names with escape_for_display.
+std::string one_line(std::string_view text);
 
 }  // namespace recall

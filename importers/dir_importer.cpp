@@ -17,9 +17,9 @@
 #include "catalogd/store/catalog_writer.h"
 #include "common/paths.h"
 #include "importers/chunk_store.h"
-#include "importers/import_txn.h"
 #include "importers/file_hasher.h"
 #include "importers/file_meta_reader.h"
+#include "importers/import_txn.h"
 
 namespace recall::import {
 namespace {
@@ -73,15 +73,15 @@ class DirImport {
     std::string real;   // path on this machine
     std::string shown;  // path as recorded on the host
     std::int64_t node;
-    DevIno id;          // what lstat said when its parent was listed
+    DevIno id;  // what lstat said when its parent was listed
   };
   enum class Outcome { Kept, Recorded, Vanished };
 
   Status record_ancestors(const std::vector<std::string>& parts, const std::string& source_root);
   // Records `meta` for `node` unless the open version is unchanged. `xattr_path` reaches the
   // entry through its parent's open descriptor. Vanished: it disappeared while being read.
-  Result<Outcome> keep_or_replace(std::int64_t node, const std::optional<store::VersionRow>& prev, FileMeta meta,
-                                  const std::string& xattr_path);
+  Result<Outcome> keep_or_replace(std::int64_t node, const std::optional<store::VersionRow>& prev,
+                                  FileMeta meta, const std::string& xattr_path);
   // The entry vanished or could not be read: report it and end what the previous point had.
   Status gone(const std::string& shown, const std::string& why, const std::optional<store::VersionRow>& prev,
               std::int64_t node);
@@ -93,7 +93,7 @@ class DirImport {
   Status finish_file(std::uint64_t job, const HashBatch& b);
   void skip(const std::string& path, const std::string& why) {
     progress_.skipped++;
-    if (report_.skipped.size() < 10000) report_.skipped.push_back({path, why});
+    if (report_.skipped.size() < 10000) report_.skipped.push_back({escape_for_display(path), why});
   }
   Result<std::int64_t> node_for(std::int64_t parent, const std::string& name,
                                 const std::optional<store::VersionRow>& prev) {
@@ -114,10 +114,10 @@ class DirImport {
   std::set<DevIno> excluded_;
   std::uint64_t next_job_ = 1;
   std::unordered_map<std::uint64_t, PendingFile> pending_;
-  std::map<DevIno, std::uint64_t> link_jobs_;        // hard-linked inode -> its pending job
-  std::map<DevIno, std::int64_t> link_contents_;    // hard-linked inode -> content id
-  std::vector<DirTask> stack_;                       // directories still to walk, depth first
-  std::set<DevIno> walked_;                          // a bind mount must not be walked twice
+  std::map<DevIno, std::uint64_t> link_jobs_;     // hard-linked inode -> its pending job
+  std::map<DevIno, std::int64_t> link_contents_;  // hard-linked inode -> content id
+  std::vector<DirTask> stack_;                    // directories still to walk, depth first
+  std::set<DevIno> walked_;                       // a bind mount must not be walked twice
 };
 
 std::string join(const std::string& dir, const std::string& name) {
@@ -125,8 +125,8 @@ std::string join(const std::string& dir, const std::string& name) {
 }
 
 Result<DirImport::Outcome> DirImport::keep_or_replace(std::int64_t node,
-                                                     const std::optional<store::VersionRow>& prev, FileMeta meta,
-                                                     const std::string& xattr_path) {
+                                                      const std::optional<store::VersionRow>& prev,
+                                                      FileMeta meta, const std::string& xattr_path) {
   if (prev && unchanged(prev->meta, meta)) return Outcome::Kept;
   if (auto s = meta_reader_.add_extras(xattr_path, meta); !s.ok()) return Outcome::Vanished;
   if (prev) RECALL_TRY(txn_.writer->close_version(prev->id));
@@ -136,8 +136,8 @@ Result<DirImport::Outcome> DirImport::keep_or_replace(std::int64_t node,
   return Outcome::Recorded;
 }
 
-Status DirImport::gone(const std::string& shown, const std::string& why, const std::optional<store::VersionRow>& prev,
-                       std::int64_t node) {
+Status DirImport::gone(const std::string& shown, const std::string& why,
+                       const std::optional<store::VersionRow>& prev, std::int64_t node) {
   skip(shown, why);
   if (prev) {
     RECALL_TRY(txn_.writer->close_version(prev->id));
@@ -159,8 +159,8 @@ Status DirImport::record_ancestors(const std::vector<std::string>& parts, const 
   std::int64_t node = txn_.writer->root_node();
   for (std::size_t i = 0; i < parts.size(); ++i) {
     std::size_t up = parts.size() - i;  // how far above the source root this ancestor is
-    std::vector<std::string> sp(src_parts.begin(),
-                                src_parts.end() - static_cast<std::ptrdiff_t>(std::min(up, src_parts.size())));
+    std::vector<std::string> sp(
+        src_parts.begin(), src_parts.end() - static_cast<std::ptrdiff_t>(std::min(up, src_parts.size())));
     std::string real = join_point_path(sp);
     struct stat st {};
     if (lstat(real.c_str(), &st) != 0) return io_error("cannot stat " + real, errno);
@@ -213,7 +213,8 @@ Status DirImport::handle_entry(const DirTask& dir, int dir_fd, const std::string
     progress_.files_unchanged++;
     return {};
   }
-  if (auto s = meta_reader_.add_extras(via_fd, meta); !s.ok()) return gone(shown, s.error().message, prev, node);
+  if (auto s = meta_reader_.add_extras(via_fd, meta); !s.ok())
+    return gone(shown, s.error().message, prev, node);
   std::int64_t prev_id = prev ? prev->id : 0;
   if (!prev) {
     // A new path whose inode, size and times match a file of the previous point was moved
@@ -310,9 +311,15 @@ Status DirImport::walk_dir(const DirTask& dir) {
     if (!found || excluded_.count({est.st_dev, est.st_ino})) {
       if (!found) skip(join(dir.shown, name), "vanished during the backup");
       if (prev) {  // not in this point: its validity ends
-        if (auto s = txn_.writer->close_version(prev->id); !s.ok()) { result = s; break; }
+        if (auto s = txn_.writer->close_version(prev->id); !s.ok()) {
+          result = s;
+          break;
+        }
         if (is_dir(prev->meta)) {
-          if (auto s = txn_.writer->close_subtree(prev->node_id); !s.ok()) { result = s; break; }
+          if (auto s = txn_.writer->close_subtree(prev->node_id); !s.ok()) {
+            result = s;
+            break;
+          }
         }
         progress_.entries_deleted++;
       }
@@ -320,11 +327,20 @@ Status DirImport::walk_dir(const DirTask& dir) {
     }
     if (prev && is_dir(prev->meta) && !S_ISDIR(est.st_mode)) {
       // A directory became something else: end the old subtree first.
-      if (auto s = txn_.writer->close_subtree(prev->node_id); !s.ok()) { result = s; break; }
+      if (auto s = txn_.writer->close_subtree(prev->node_id); !s.ok()) {
+        result = s;
+        break;
+      }
     }
     auto node = node_for(dir.node, name, prev);
-    if (!node.ok()) { result = node.error(); break; }
-    if (auto s = handle_entry(dir, dirfd(d), name, est, prev, *node, subdirs); !s.ok()) { result = s; break; }
+    if (!node.ok()) {
+      result = node.error();
+      break;
+    }
+    if (auto s = handle_entry(dir, dirfd(d), name, est, prev, *node, subdirs); !s.ok()) {
+      result = s;
+      break;
+    }
   }
   closedir(d);
   if (!result.ok()) return result;
@@ -356,7 +372,7 @@ Status DirImport::finish_file(std::uint64_t job, const HashBatch& b) {
     return {};
   }
   if (b.changed_while_reading && report_.warnings.size() < 10000)
-    report_.warnings.push_back(pf.path + ": changed while being read; recorded as read");
+    report_.warnings.push_back(escape_for_display(pf.path) + ": changed while being read; recorded as read");
   std::int64_t content_id;
   auto known = txn_.chunks->known_content(b.content);
   if (!known.ok()) return known.error();
@@ -407,7 +423,8 @@ Result<DirImportReport> DirImport::run() {
   std::string source = resolved;
   struct stat root_st {};
   if (lstat(source.c_str(), &root_st) != 0) return io_error("cannot import " + source, errno);
-  if (!S_ISDIR(root_st.st_mode)) return make_error(ErrorKind::Invalid, "cannot import " + source + ": not a directory");
+  if (!S_ISDIR(root_st.st_mode))
+    return make_error(ErrorKind::Invalid, "cannot import " + source + ": not a directory");
   root_dev_ = root_st.st_dev;
   for (const auto& ex : o_.exclude) {
     struct stat st {};
@@ -460,7 +477,8 @@ Result<DirImportReport> DirImport::run() {
     }
     auto kept = keep_or_replace(node, *prev, meta_reader_.from_stat(root_st), source);
     if (!kept.ok()) return fail(kept.error());
-    if (*kept == Outcome::Vanished) return fail(make_error(ErrorKind::Io, "cannot read the attributes of " + source));
+    if (*kept == Outcome::Vanished)
+      return fail(make_error(ErrorKind::Io, "cannot read the attributes of " + source));
     progress_.entries++;
     stack_.push_back({source, join_point_path(*record), node, {root_st.st_dev, root_st.st_ino}});
   }
@@ -487,11 +505,16 @@ Result<DirImportReport> DirImport::run() {
   report_.stored_bytes = progress_.stored_bytes;
   report_.new_chunks = progress_.new_chunks;
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  nlohmann::json stats = {{"entries", report_.entries},       {"files_read", report_.files_read},
-                          {"files_unchanged", report_.files_unchanged}, {"changed", report_.changed},
-                          {"deleted", report_.deleted},       {"bytes_total", report_.bytes_total},
-                          {"bytes_read", report_.bytes_read}, {"new_bytes", report_.new_bytes},
-                          {"stored_bytes", report_.stored_bytes}, {"skipped", report_.skipped.size()},
+  nlohmann::json stats = {{"entries", report_.entries},
+                          {"files_read", report_.files_read},
+                          {"files_unchanged", report_.files_unchanged},
+                          {"changed", report_.changed},
+                          {"deleted", report_.deleted},
+                          {"bytes_total", report_.bytes_total},
+                          {"bytes_read", report_.bytes_read},
+                          {"new_bytes", report_.new_bytes},
+                          {"stored_bytes", report_.stored_bytes},
+                          {"skipped", report_.skipped.size()},
                           {"seconds", report_.seconds}};
   pool_.reset();
   if (auto s = txn_.commit(stats); !s.ok()) return fail(s.error());

@@ -409,7 +409,8 @@ void Api::handle(const HttpServer::Request& req, const HttpServer::Caller& calle
       return out.send(http_status::ok, j);
     }
     if (res->version.meta.type != FileType::Regular)
-      return fail(make_error(ErrorKind::Invalid, *host + ":" + res->path + " is not a regular file"));
+      return fail(make_error(ErrorKind::Invalid,
+                             *host + ":" + escape_for_display(res->path) + " is not a regular file"));
     auto c = view.content_of(res->version);
     if (!c.ok()) return fail(c.error());
     auto chunks = view.chunks_of(res->version);

@@ -59,7 +59,8 @@ Result<store::HostRow> CatalogView::host(const std::string& name) {
   auto h = r_.host(name);
   if (!h.ok()) return h.error();
   if (!*h)
-    return make_error(ErrorKind::NotFound, "no host '" + name + "' in the catalog (see: recall hosts)");
+    return make_error(ErrorKind::NotFound,
+                      "no host '" + escape_for_display(name) + "' in the catalog (see: recall hosts)");
   return **h;
 }
 
@@ -139,10 +140,11 @@ Result<Resolved> CatalogView::resolve(const std::string& host_name, UnixTime at,
   std::string walked;
   for (const auto& name : *parts) {
     if (!is_dir(res.version.meta))
-      return make_error(ErrorKind::NotFound, host_name + ":" + walked + " is not a directory");
+      return make_error(ErrorKind::NotFound,
+                        host_name + ":" + escape_for_display(walked) + " is not a directory");
     if (!permits(who_, res.version.meta, kExec, owners_))
       return make_error(ErrorKind::Denied, "permission denied: " + host_name + ":" +
-                                               (walked.empty() ? "/" : walked) +
+                                               (walked.empty() ? "/" : escape_for_display(walked)) +
                                                " (you could not enter it on " + host_name + " either)");
     walked += "/" + name;
     auto child = r_.child_at(res.node_id, name, p->seq);
@@ -161,9 +163,11 @@ Result<Resolved> CatalogView::resolve(const std::string& host_name, UnixTime at,
 
 Result<std::vector<ListedEntry>> CatalogView::list(const Resolved& dir) {
   if (!is_dir(dir.version.meta))
-    return make_error(ErrorKind::Invalid, dir.host.name + ":" + dir.path + " is not a directory");
+    return make_error(ErrorKind::Invalid,
+                      dir.host.name + ":" + escape_for_display(dir.path) + " is not a directory");
   if (!permits(who_, dir.version.meta, kRead, owners_))
-    return make_error(ErrorKind::Denied, "permission denied: cannot list " + dir.host.name + ":" + dir.path);
+    return make_error(ErrorKind::Denied,
+                      "permission denied: cannot list " + dir.host.name + ":" + escape_for_display(dir.path));
   bool searchable = permits(who_, dir.version.meta, kExec, owners_);
   auto children = r_.children_at(dir.node_id, dir.point.seq);
   if (!children.ok()) return children.error();

@@ -1,6 +1,6 @@
-#include "common/paths.h"
-
 #include <gtest/gtest.h>
+
+#include "common/paths.h"
 
 using namespace recall;
 
@@ -27,4 +27,26 @@ TEST(Paths, RefusesHostileInput) {
 TEST(Paths, EscapesForDisplay) {
   EXPECT_EQ(escape_for_display("caf\xc3\xa9"), "caf\xc3\xa9");
   EXPECT_EQ(escape_for_display("bad\xff\n"), "bad\\xff\\x0a");
+}
+
+// Regression (issue 24): a newline in a name printed raw forged a listing line, and a backslash
+// printed as-is made "a\xff" (4 characters) look like the name holding byte 0xff.
+TEST(Paths, DisplayIsOneLineAndUnambiguous) {
+  EXPECT_EQ(escape_for_display("a\nb"), "a\\x0ab");
+  EXPECT_EQ(escape_for_display("a\\xff"), "a\\\\xff");
+  EXPECT_EQ(escape_for_display("a\xff"), "a\\xff");
+  EXPECT_NE(escape_for_display("a\\xff"), escape_for_display("a\xff"));
+  EXPECT_EQ(escape_for_display("\x1b[2Jx"), "\\x1b[2Jx");
+  // Overlong forms and surrogates are not UTF-8; C1 and bidirectional controls are shown as bytes.
+  EXPECT_EQ(escape_for_display("\xc0\xaf"), "\\xc0\\xaf");
+  EXPECT_EQ(escape_for_display("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+  EXPECT_FALSE(is_valid_utf8("\xe0\x80\xaf"));
+  EXPECT_EQ(escape_for_display("x\xe2\x80\xaetxt.exe"), "x\\xe2\\x80\\xaetxt.exe");
+  EXPECT_EQ(escape_for_display("\xc2\x85"), "\\xc2\\x85");
+  EXPECT_EQ(escape_for_display("\xe2\x82\xac"), "\xe2\x82\xac");  // the euro sign stays
+}
+
+TEST(Paths, OneLineKeepsEverythingButControls) {
+  EXPECT_EQ(one_line("no such file 'a\\\\b'\nrecall: fake"), "no such file 'a\\\\b'\\x0arecall: fake");
+  EXPECT_EQ(one_line("caf\xc3\xa9"), "caf\xc3\xa9");
 }

@@ -510,7 +510,8 @@ PERM_DIRS = {
     "shared": {ALICE, BOB},
     "audit": set(TEST_USERS),
 }
-ODD_NAMES = [b"caf\xe9-latin1.txt", b"line\nbreak.txt", b"sp ace & 'quote'.txt", b"\xff\xfe\xfd"]
+ODD_NAMES = [b"caf\xe9-latin1.txt", b"line\nbreak.txt", b"sp ace & 'quote'.txt", b"\xff\xfe\xfd",
+             b"back\\xff", b"back\xff"]  # a backslash and the byte it could pass for
 
 
 class SpineTest(E2EBase):
@@ -1071,6 +1072,50 @@ class SpineTest(E2EBase):
             if r.returncode != 0:
                 self.assert_one_line_error(r, what=f"restore onto a planted symlink one level down ({mode})")
 
+    def test_7e_symlinks_in_dests_own_path_are_followed_only_if_trusted(self):
+        """Regression (issue 24): root restored through a user's symlink in DEST's path (bob's
+        ~/s4 -> /etc made a root restore to ~/s4/x land in /etc/x)."""
+        victim_dir = self.fresh_dir("victim-dir")  # root's, like /etc
+        victim = os.path.join(victim_dir, "public.txt")
+        write(victim, b"root's file\n")
+        home = self.fresh_dir("bob-home", owner=BOB)
+        bob_uid = pwd.getpwnam(BOB).pw_uid
+        s4 = os.path.join(home, "s4")
+        os.symlink(victim_dir, s4)
+        os.lchown(s4, bob_uid, -1)
+        for dest, mode in ((os.path.join(s4, "x"), "rename"), (s4, "overwrite"), (s4 + "/", "overwrite"),
+                           (os.path.join(s4, "."), "overwrite")):
+            with self.subTest(dest=dest, mode=mode):
+                r = self.recall("restore", "--host", HOST, "--on-conflict", mode, self.S("public.txt"), dest)
+                self.assert_one_line_error(r, (4,), f"root restore to {dest} through bob's symlink")
+                self.assertIn(b"symlink owned by " + BOB.encode(), r.stderr, show(r))
+                self.assertEqual(sorted(os.listdir(victim_dir)), ["public.txt"], f"{dest}: {show(r)}")
+                self.assertEqual(slurp(victim), b"root's file\n", f"{dest}: another user's file replaced")
+        # Deeper: a directory of bob's that is a link, under a real one; and a whole tree restored.
+        os.mkdir(os.path.join(home, "real"))
+        os.symlink(victim_dir, os.path.join(home, "real", "deep"))
+        os.lchown(os.path.join(home, "real", "deep"), bob_uid, -1)
+        r = self.recall("restore", "--host", HOST, self.S("shared"), os.path.join(home, "real", "deep", "y"))
+        self.assert_one_line_error(r, (4,), "root restore of a tree through a symlink one level down")
+        self.assertEqual(sorted(os.listdir(victim_dir)), ["public.txt"])
+        # Links root owns are followed, and so are the caller's own.
+        root_link = os.path.join(self.fresh_dir("root-links"), "to-target")
+        target = self.fresh_dir("root-target")
+        os.symlink(target, root_link)
+        self.assert_ok(self.recall("restore", "--host", HOST, self.S("public.txt"), root_link), "root's own symlink")
+        self.assertEqual(slurp(os.path.join(target, "public.txt")), PUBLIC_V[2])
+        mine = os.path.join(home, "mine")
+        os.mkdir(os.path.join(home, "bobs-target"))
+        shutil.chown(os.path.join(home, "bobs-target"), BOB, BOB)
+        os.symlink(os.path.join(home, "bobs-target"), mine)
+        os.lchown(mine, bob_uid, -1)
+        r = self.recall("restore", "--host", HOST, self.S("public.txt"), os.path.join(mine, "p.txt"), user=BOB)
+        self.assert_ok(r, "bob restoring through his own symlink")
+        self.assertEqual(slurp(os.path.join(home, "bobs-target", "p.txt")), PUBLIC_V[2])
+        # ...but not another user's, for a user either (the /tmp attack turned round).
+        r = self.recall("restore", "--host", HOST, self.S("public.txt"), os.path.join(s4, "z"), user=ALICE)
+        self.assert_one_line_error(r, (4,), "alice restoring through bob's symlink")
+
     def test_7d_directory_onto_a_file_keeps_both(self):
         d = self.fresh_dir("dir-vs-file")
         write(os.path.join(d, "shared"), b"i am a file\n")
@@ -1161,6 +1206,41 @@ class SpineTest(E2EBase):
         got = {n: slurp(os.path.join(b(d), b"odd", n)) for n in ODD_NAMES}
         self.assertEqual(got, self.odd_content, "odd-named files restored byte-exactly")
         self.assertTrue(stat.S_ISFIFO(os.lstat(os.path.join(d, "odd", "pipe")).st_mode), "the fifo is restored")
+
+    def test_8e_names_cannot_forge_listings(self):
+        """Regression (issue 24): a newline in a name was printed raw by ls, search and error
+        lines, and a backslash as-is, so that 'back\\xff' and 'back' + byte 0xff looked alike."""
+        listing = self.rj("ls", "--host", HOST, "--at", T3, self.S("odd"))
+        r = self.recall("ls", "--host", HOST, "--at", T3, self.S("odd"))
+        self.assert_ok(r, "ls of odd names")
+        lines = r.stdout.splitlines()
+        self.assertEqual(len(lines), len(listing["entries"]), f"one line per entry: {r.stdout!r}")
+        self.assertTrue(any(l.endswith(b" line\\x0abreak.txt") for l in lines), r.stdout)
+        self.assertTrue(any(l.endswith(b" back\\\\xff") for l in lines), r.stdout)
+        self.assertTrue(any(l.endswith(b" back\\xff") for l in lines), r.stdout)
+        self.assertTrue(any(l.endswith(b" caf\\xe9-latin1.txt") for l in lines), r.stdout)
+        r = self.recall("search", "break.txt", "--host", HOST)
+        self.assert_ok(r, "search for a name with a newline")
+        hits = [l for l in r.stdout.splitlines() if l]
+        self.assertTrue(hits and all(l.endswith(b"/odd/line\\x0abreak.txt") for l in hits), r.stdout)
+        r = self.recall("cat", "--host", HOST, self.S("odd") + "/no\nrecall: such\\file")
+        self.assert_one_line_error(r, (3,), "an error naming a path with a newline")
+        self.assertIn(b"no\\x0arecall: such\\\\file", r.stderr, show(r))
+
+    def test_8f_time_arguments(self):
+        """Regression (issue 24): impossible dates were taken for later ones, '' meant latest and
+        real dates outside 1677-2262 were 'not a time'."""
+        for at in ("2025-02-30", "", "2025-02-29T10:00:00Z", "2025-04-31"):
+            with self.subTest(at=at):
+                r = self.recall("ls", "--host", HOST, "--at", at, self.src)
+                self.assert_one_line_error(r, (2,), f"--at {at!r}")
+                self.assertIn(b"not a time", r.stderr, show(r))
+        r = self.recall("ls", "--host", HOST, "--at", "1600-01-01", self.src)
+        self.assert_one_line_error(r, (3,), "--at before the first point")
+        self.assertIn(b"1600-01-01T00:00:00Z", r.stderr, show(r))
+        j = self.rj("ls", "--host", HOST, "--at", "9999-12-31", self.src)
+        self.assertEqual(j["point"]["at"], T3, "a far future --at names the newest point")
+
 
 
 # =============================================================================================
