@@ -1,6 +1,5 @@
 #include "importers/manifest_importer.h"
 
-#include <archive.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,17 +14,14 @@
 #include "common/paths.h"
 #include "common/sha256.h"
 #include "common/unique_fd.h"
+#include "importers/decompressed_reader.h"
 #include "importers/manifest.h"
 #include "importers/tree_image.h"
 
 namespace recall::import {
 namespace {
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
-// Reads the manifest (plain or compressed, through libarchive's raw format) line by line into
+// Reads the manifest (plain or compressed, through DecompressedReader) line by line into
 // the builder, hashing the file's bytes as they come: the manifest's identity.
 Result<Manifest> read_manifest(const std::string& path, ImportProgress& progress,
                                const std::atomic<bool>& cancel, Digest& file_sha) {
@@ -49,25 +45,21 @@ Result<Manifest> read_manifest(const std::string& path, ImportProgress& progress
     }
     file_sha = sha.finish();
   }
-  std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_raw(a.get());
-  if (archive_read_open_fd(a.get(), fd, 1 << 20) != ARCHIVE_OK)
-    return make_error(ErrorKind::Invalid, path + ": " + archive_error_string(a.get()));
-  archive_entry* e;
-  if (archive_read_next_header(a.get(), &e) != ARCHIVE_OK)
-    return make_error(ErrorKind::Invalid, path + ": " + archive_error_string(a.get()));
+  if (::lseek(fd, 0, SEEK_SET) < 0) return io_error("cannot read " + path, errno);
+  // Plain or compressed; a compressed one has its checks enforced to the end of the stream.
+  auto reader = DecompressedReader::open(
+      fd, path, [&progress](std::span<const std::uint8_t> raw) { progress.bytes_read += raw.size(); });
+  if (!reader.ok()) return reader.error();
   ManifestBuilder b;
   std::string line;
   std::vector<char> buf(1 << 20);
   auto fail = [&](const Error& err) { return make_error(err.kind, path + ": " + err.message); };
   for (;;) {
-    la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-    if (n < 0) return make_error(ErrorKind::Invalid, path + ": " + archive_error_string(a.get()));
-    if (n == 0) break;
+    auto n = (*reader)->read(reinterpret_cast<std::uint8_t*>(buf.data()), buf.size());
+    if (!n.ok()) return n.error();
+    if (*n == 0) break;
     if (cancel) return make_error(ErrorKind::Cancelled, "import cancelled");
-    progress.bytes_read = static_cast<std::uint64_t>(archive_filter_bytes(a.get(), -1));
-    std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
+    std::string_view chunk(buf.data(), *n);
     while (!chunk.empty()) {
       const auto nl = chunk.find('\n');
       line.append(chunk.substr(0, nl));

@@ -1,6 +1,5 @@
 #include "importers/pax_dumpdirs.h"
 
-#include <archive.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "importers/decompressed_reader.h"
 
 namespace recall::import {
 namespace {
@@ -72,31 +72,25 @@ class MemorySource : public Source {
   std::size_t pos_ = 0;
 };
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
-// The decompressed stream of a compressed archive (libarchive's filters, "raw" format).
+// The decompressed stream of a compressed archive, its checks enforced (DecompressedReader).
 class DecompressedSource : public Source {
  public:
   static Result<std::unique_ptr<DecompressedSource>> open(const std::string& path) {
     std::unique_ptr<DecompressedSource> s(new DecompressedSource);
-    s->a_.reset(archive_read_new());
-    archive_read_support_filter_all(s->a_.get());
-    archive_read_support_format_raw(s->a_.get());
-    archive_entry* e = nullptr;
-    if (archive_read_open_filename(s->a_.get(), path.c_str(), 1 << 20) != ARCHIVE_OK ||
-        archive_read_next_header(s->a_.get(), &e) != ARCHIVE_OK)
-      return make_error(ErrorKind::Invalid, path + ": " + s->error());
+    s->fd_.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!s->fd_) return io_error("cannot open " + path, errno);
+    auto r = DecompressedReader::open(s->fd_.get(), path);
+    if (!r.ok()) return r.error();
+    s->r_ = std::move(*r);
     return s;
   }
   Result<std::size_t> read(std::uint8_t* buf, std::size_t n) override {
     std::size_t got = 0;
     while (got < n) {
-      la_ssize_t r = archive_read_data(a_.get(), buf + got, n - got);
-      if (r < 0) return make_error(ErrorKind::Invalid, error());
-      if (r == 0) break;
-      got += static_cast<std::size_t>(r);
+      auto r = r_->read(buf + got, n - got);
+      if (!r.ok()) return r.error();
+      if (*r == 0) break;
+      got += *r;
     }
     return got;
   }
@@ -113,11 +107,8 @@ class DecompressedSource : public Source {
 
  private:
   DecompressedSource() = default;
-  std::string error() const {
-    const char* m = archive_error_string(a_.get());
-    return m ? m : "cannot decompress";
-  }
-  std::unique_ptr<archive, ArchiveDeleter> a_;
+  UniqueFd fd_;
+  std::unique_ptr<DecompressedReader> r_;
 };
 
 // A header's numeric field: octal digits (space or NUL ended), or base-256 when the high bit of

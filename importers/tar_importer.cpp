@@ -17,6 +17,7 @@
 #include "common/sha256.h"
 #include "common/unique_fd.h"
 #include "importers/chunk_store.h"
+#include "importers/decompressed_reader.h"
 #include "importers/dumpdir.h"
 #include "importers/import_txn.h"
 #include "importers/in_place_hasher.h"
@@ -30,24 +31,38 @@ struct ArchiveDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 
-// libarchive's source. A compressed archive is read whole, hashing every byte on the way (the
-// archive's identity). An uncompressed one is read for its headers only: libarchive skips over
-// member data (a seek), which the InPlaceHasher's workers read and hash where it lies.
+// libarchive's source. A compressed archive is decompressed by Recall (DecompressedReader:
+// every integrity check enforced to the end of the stream) and read whole, hashing every byte
+// of the file on the way (the archive's identity); libarchive sees the tar stream only. An
+// uncompressed one is read for its headers only: libarchive skips over member data (a seek),
+// which the InPlaceHasher's workers read and hash where it lies.
 struct RawSource {
   RawSource(int fd, ImportProgress& progress, const std::atomic<bool>& cancel)
       : fd(fd), progress(&progress), cancel(&cancel) {}
   int fd;
   std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(64 << 10);
-  Sha256 sha;
-  bool hashing = true;  // false once the archive is known to be uncompressed
+  std::optional<Sha256> sha{std::in_place};  // of the file's bytes, as read
+  bool hashing = true;                       // false once the archive is known to be uncompressed
   ImportProgress* progress;
   const std::atomic<bool>* cancel;
+  std::unique_ptr<DecompressedReader> decompressed;  // set for a compressed archive
+  std::optional<Error> failure;                      // what the decompressor found, if anything
 
   static la_ssize_t read(archive* a, void* self, const void** out) {
     auto* s = static_cast<RawSource*>(self);
     if (s->cancel->load(std::memory_order_relaxed)) {
       archive_set_error(a, ECANCELED, "import cancelled");
       return -1;
+    }
+    if (s->decompressed) {
+      auto n = s->decompressed->read(s->buf.data(), s->buf.size());
+      if (!n.ok()) {
+        s->failure = n.error();
+        archive_set_error(a, EIO, "%s", n.error().message.c_str());
+        return -1;
+      }
+      *out = s->buf.data();
+      return static_cast<la_ssize_t>(*n);
     }
     for (;;) {
       ssize_t n = ::read(s->fd, s->buf.data(), s->buf.size());
@@ -57,7 +72,7 @@ struct RawSource {
         return -1;
       }
       if (s->hashing) {
-        s->sha.update({s->buf.data(), static_cast<std::size_t>(n)});
+        s->sha->update({s->buf.data(), static_cast<std::size_t>(n)});
         s->progress->bytes_read += static_cast<std::uint64_t>(n);
       }
       *out = s->buf.data();
@@ -119,18 +134,31 @@ int hash_threads() { return static_cast<int>(std::clamp(std::thread::hardware_co
 // Opens `fd` (rewound) for libarchive through `src`; says whether the stream is uncompressed.
 Result<bool> open_archive(archive* a, RawSource& src, const std::string& name) {
   if (::lseek(src.fd, 0, SEEK_SET) < 0) return io_error("cannot read " + name, errno);
-  archive_read_support_filter_all(a);
+  auto dec = DecompressedReader::open(src.fd, name, [&src](std::span<const std::uint8_t> raw) {
+    src.sha->update(raw);
+    src.progress->bytes_read += raw.size();
+  });
+  if (!dec.ok()) return dec.error();
+  if ((*dec)->compressed()) {
+    src.decompressed = std::move(*dec);
+  } else {  // read as it lies: start again from the top
+    src.sha.emplace();
+    src.progress->bytes_read = 0;
+    if (::lseek(src.fd, 0, SEEK_SET) < 0) return io_error("cannot read " + name, errno);
+  }
   archive_read_support_format_tar(a);
   archive_read_support_format_gnutar(a);
   archive_read_set_read_callback(a, &RawSource::read);
   archive_read_set_skip_callback(a, &RawSource::skip);
   archive_read_set_callback_data(a, &src);
   if (archive_read_open1(a) != ARCHIVE_OK) {
+    if (!src.failure && src.decompressed)  // as in archive_failure: damage is the truer reason
+      if (auto s = src.decompressed->drain(); !s.ok()) src.failure = s.error();
+    if (src.failure) return *src.failure;
     const char* msg = archive_error_string(a);
     return make_error(ErrorKind::Invalid, name + ": not a tar archive: " + (msg ? msg : "unreadable"));
   }
-  // Filters stack on the raw source: more than one means the stream is decompressed.
-  const bool plain = archive_filter_count(a) == 1;
+  const bool plain = !src.decompressed;
   if (plain) {
     src.hashing = false;
     src.progress->bytes_read = 0;  // from here on the hasher's workers count the bytes
@@ -209,6 +237,13 @@ class TarImport {
     std::string why = msg ? msg : "unreadable";
     ErrorKind kind = cancel_ ? ErrorKind::Cancelled : ErrorKind::Invalid;
     if (cancel_) return make_error(kind, "import cancelled");
+    if (source_) {
+      // Damaged bytes often look like a broken tar header before the check that fails on them
+      // comes; the decompressor's verdict over the rest of the stream is the truer reason.
+      if (!source_->failure && source_->decompressed)
+        if (auto s = source_->decompressed->drain(); !s.ok()) source_->failure = s.error();
+      if (source_->failure) return *source_->failure;
+    }
     return make_error(kind, o_.archive + ": " + where + ": " + why);
   }
   Result<std::vector<std::string>> place(const std::string& member);
@@ -248,6 +283,7 @@ class TarImport {
   FileMeta implied_;
   std::int64_t archive_vol_ = 0;
   bool in_place_ = false;
+  RawSource* source_ = nullptr;  // the import's source, for what its decompressor found
   bool incremental_ = false;
   bool prefix_has_dumpdir_ = false;
   std::set<std::string> top_seen_;  // first components below the prefix that members named
@@ -679,6 +715,7 @@ Result<TarImportReport> TarImport::run() {
   auto plain = open_archive(a.get(), src, o_.archive);
   if (!plain.ok()) return plain.error();
   in_place_ = *plain;
+  source_ = &src;
   if (in_place_)
     hasher_ = std::make_unique<InPlaceHasher>(fd, o_.archive, o_.chunker, hash_threads(), progress_, cancel_);
 
@@ -703,7 +740,7 @@ Result<TarImportReport> TarImport::run() {
       report_.in_place = in_place_;
       // Members of a compressed archive go into the pool: the volumes must describe the point.
       txn_.record_point = !in_place_;
-      report_.compression = in_place_ ? "none" : archive_filter_name(a.get(), 0);
+      report_.compression = in_place_ ? "none" : src.decompressed->format();
       auto volser = store::next_volser(db_, "A", [](const std::string&) { return false; });
       if (!volser.ok()) return fail(volser.error());
       auto vol = txn_.writer->add_volume(*volser, "archive", o_.archive);
@@ -772,6 +809,15 @@ Result<TarImportReport> TarImport::run() {
     if (!put.ok()) return fail(member_error(member, put.error().message));
   }
   if (first) return fail(bad("holds no members (an empty archive)"));
+  if (src.decompressed) {
+    // Past the end-of-archive blocks to the end of the stream: the checks that come last (the
+    // gzip trailer, the xz index) must pass before anything read from the stream is kept.
+    if (auto s = src.decompressed->drain(); !s.ok()) return fail(s.error());
+    if (!src.decompressed->checked())
+      report_.warnings.push_back("a " + src.decompressed->format() +
+                                 " archive carries no checksum Recall can verify: damage inside it "
+                                 "cannot be detected");
+  }
   if (hasher_) {
     hasher_->finish(report_.archive_bytes);
     if (auto s = take_hashed(true); !s.ok()) return fail(s.error());
@@ -794,7 +840,7 @@ Result<TarImportReport> TarImport::run() {
   if (auto s = txn_.writer->set_kind(report_.kind); !s.ok()) return fail(s.error());
   auto written = write_image(*txn_.writer, image_, progress_);
   if (!written.ok()) return fail(written.error());
-  const Digest archive_sha = hasher_ ? hasher_->identity() : src.sha.finish();
+  const Digest archive_sha = hasher_ ? hasher_->identity() : src.sha->finish();
   if (auto known = store::find_archive(db_, archive_sha); !known.ok() || *known) {
     if (!known.ok()) return fail(known.error());
     txn_.abort();

@@ -6,7 +6,8 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libsqlite3-dev sqlite3 libzstd-dev zlib1g-dev libssl-dev
+  libsqlite3-dev sqlite3 libzstd-dev zlib1g-dev libbz2-dev liblzma-dev liblz4-dev libssl-dev
+  bzip2 xz-utils zstd lz4 lzip
   libboost-dev libboost-system-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
   libacl1-dev libattr1-dev acl attr libarchive-dev tar restic clang

@@ -16,7 +16,7 @@ import tarfile
 import time
 import unittest
 
-from test_spine import ALICE, ODD_NAMES, RECALL, E2EBase, Snapshot, b, clean_env, diff_listings, mkdir, raw, write
+from test_spine import ALICE, ODD_NAMES, RECALL, E2EBase, Snapshot, b, clean_env, diff_listings, mkdir, raw, show, write
 
 T1, T2, T3, T4 = "2024-05-01T10:00:00Z", "2024-05-02T10:00:00Z", "2024-05-03T10:00:00Z", "2024-05-04T10:00:00Z"
 
@@ -236,6 +236,51 @@ class TarImportTest(E2EBase):
             "badhost") else [], [], "a refused archive left a point")
         self.assertEqual(self.catalog()["points"], before["points"], "catalog changed by refused archives")
         self.assert_daemon_alive("after hostile archives")
+
+    def test_4b_damaged_compressed_archives_never_become_points(self):
+        """Regression (issue 24): four zero bytes inside a .tar.gz (gzip -t: CRC error) imported
+        with exit 0 and restored wrong bytes as verified. Each compressor's own test must agree
+        with Recall: what it calls damaged is refused, whole, and adds no point."""
+        src = self.fresh("damage-src")
+        build_tree(src)
+        snap = Snapshot(src)
+        plain = os.path.join(self.work, "damage.tar")
+        tar("-cf", plain, "-C", self.work, "damage-src")
+        tools = {"gz": ["gzip"], "bz2": ["bzip2"], "xz": ["xz"], "zst": ["zstd", "-q"], "lz4": ["lz4", "-q"],
+                 "lz": ["lzip"]}
+        before = self.catalog()
+        for ext, tool in tools.items():
+            packed = f"{plain}.{ext}"
+            with open(plain, "rb") as f, open(packed, "wb") as g:
+                subprocess.run(tool + ["-c"], stdin=f, stdout=g, check=True, timeout=120)
+            data = open(packed, "rb").read()
+            variants = {"middle": data[:len(data) // 2] + b"\0\0\0\0" + data[len(data) // 2 + 4:],
+                        "trailer": data[:-4] + bytes(x ^ 0x5A for x in data[-4:]),
+                        "cut": data[:-7]}
+            for what, bad in variants.items():
+                with self.subTest(ext=ext, damage=what):
+                    path = os.path.join(self.work, f"damaged-{what}.tar.{ext}")
+                    with open(path, "wb") as g:
+                        g.write(bad)
+                    t = subprocess.run(tool + ["-t", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       timeout=120)
+                    if t.returncode == 0:
+                        continue  # the tool itself calls it whole (lzip -t ignores some trailers)
+                    r = self.recall("import", "tar", "--host", "damaged", "--at", T1, path, timeout=120)
+                    self.assert_one_line_error(r, (7,), f"{what}-damaged .tar.{ext} ({tool[0]} -t: {t.stderr[:100]!r})")
+                    self.assertIn(os.path.basename(path).encode(), r.stderr, show(r))
+            self.assertFalse(self.has_host("damaged"), f"a damaged .tar.{ext} left a point")
+        self.assertEqual(self.catalog()["points"], before["points"], "catalog changed by damaged archives")
+        # Intact, each imports and restores exactly.
+        for i, ext in enumerate(tools):
+            with self.subTest(ext=ext, damage="none"):
+                (rep,) = self.import_tar(f"intact-{ext}", f"{plain}.{ext}", at=[T1])
+                self.assertEqual(rep["compression"], {"gz": "gzip", "bz2": "bzip2", "zst": "zstd", "lz": "lzip"}
+                                 .get(ext, ext), rep)
+                self.assertEqual(rep["warnings"], [], rep)
+                if i == 0:
+                    self.assert_point_is_tree(f"intact-{ext}", T1, "/damage-src", snap, f".tar.{ext}",
+                                              whole_seconds=True)
 
     def test_5_odd_and_absolute_member_names_are_kept_exactly(self):
         src = self.fresh("odd-src")
