@@ -1,5 +1,6 @@
 // Streams a file's bytes from its volumes to an HTTP client, verified as ContentSource::read does.
-// On any mismatch the stream is cut off, so a client never receives a silently wrong file.
+// On any mismatch the stream ends with the error in its trailer (Responder::fail_stream), so a
+// client never receives a silently wrong file and learns why.
 #pragma once
 
 #include "catalogd/daemon/content_reader.h"

@@ -209,6 +209,14 @@ Status ClientTransport::get_stream(std::string target, Sink sink, HeaderCallback
   }
   if (!parser.get().keep_alive()) close();
   if (!is_2xx(status)) return error_from_response(static_cast<int>(status), error_text);
+  // A stream that failed after its first byte ends with the server's Error in a trailer.
+  if (auto it = parser.get().find(kStreamErrorTrailer); it != parser.get().end()) {
+    close();
+    auto doc = nlohmann::json::parse(std::string(it->value()), nullptr, false);
+    if (auto e = error_from_body(doc)) return *e;
+    return Error{ErrorKind::Io, "recalld ended the stream of " + std::string(request->target()) +
+                                    " with an unreadable error"};
+  }
   return {};
 }
 

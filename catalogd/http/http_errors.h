@@ -36,6 +36,11 @@ ErrorKind error_kind_from_status(int status);
 
 nlohmann::json error_body(const Error& error);
 
+// The trailer that ends a chunked stream which failed after its first byte (Responder::
+// fail_stream): its value is error_body() as one line of ASCII JSON. A client that finds it after
+// a 2xx body reports that Error, the same one a failure before the first byte would have sent.
+inline constexpr const char* kStreamErrorTrailer = "X-Recall-Error";
+
 // The Error an error body describes; nullopt when `doc` is not one (no "error" object, or neither
 // a known "code" nor "kind"). A body without a message yields an empty message.
 std::optional<Error> error_from_body(const nlohmann::json& doc);

@@ -88,6 +88,16 @@ class SocketResponder : public Responder {
     return check(ec);
   }
 
+  Status do_finish_with_trailer(const std::string& name, const std::string& value) override {
+    if (!chunked_) return {};  // cut off: the client sees the body short
+    bhttp::fields trailer;
+    trailer.set(name, value);
+    boost::system::error_code ec;
+    boost::asio::write(stream_, bhttp::make_chunk_last(trailer), ec);
+    keep_alive_ = false;  // the handler failed midway: start afresh
+    return check(ec);
+  }
+
  private:
   template <class Message>
   static void fill(Message& res, const Head& head) {

@@ -63,6 +63,15 @@ Status Responder::finish() {
   return {};
 }
 
+Error Responder::fail_stream(const Error& error) {
+  if (state_ != State::kStreaming) return error;
+  // One line of ASCII: a field value may not hold CR or LF, and JSON escapes them anyway.
+  const std::string value = error_body(error).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+  (void)do_finish_with_trailer(kStreamErrorTrailer, value);
+  (void)fail(error);
+  return error;
+}
+
 Status Responder::fail(Error error) {
   state_ = State::kFailed;
   failure_ = error;
@@ -72,6 +81,11 @@ Status Responder::fail(Error error) {
 Status MemoryResponder::do_send(const Head& head, std::string body) {
   head_ = head;
   body_ = std::move(body);
+  return {};
+}
+
+Status MemoryResponder::do_finish_with_trailer(const std::string& name, const std::string& value) {
+  if (!content_length_) trailers_.emplace_back(name, value);
   return {};
 }
 

@@ -49,6 +49,11 @@ class Responder {
     return write({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()});
   }
   Status finish();
+  // Ends a begun stream with `error`, for a handler whose work failed after the first byte. A
+  // chunked stream ends with the trailer kStreamErrorTrailer, so the client gets the reason and
+  // its kind; a stream with a Content-Length can only be cut off (the client sees it short).
+  // Returns `error`.
+  Error fail_stream(const Error& error);
 
   // True once the client has hung up: a handler that waits long before its first byte (a tape
   // mount) polls this to withdraw its work. Cheap (a poll with timeout 0).
@@ -69,6 +74,8 @@ class Responder {
   virtual Status do_begin_stream(const Head& head, std::optional<std::uint64_t> content_length) = 0;
   virtual Status do_write(std::span<const std::uint8_t> data) = 0;
   virtual Status do_finish() = 0;
+  // Ends a chunked stream with one trailer field; nothing for a stream that is not chunked.
+  virtual Status do_finish_with_trailer(const std::string& name, const std::string& value) = 0;
 
  private:
   enum class State { kIdle, kSent, kStreaming, kFinished, kFailed };
@@ -91,6 +98,8 @@ class MemoryResponder : public Responder {
   nlohmann::json json() const { return nlohmann::json::parse(body_, nullptr, false); }
   bool streamed() const { return streamed_; }
   std::optional<std::uint64_t> content_length() const { return content_length_; }
+  // The trailers a stream ended with (fail_stream).
+  const std::vector<std::pair<std::string, std::string>>& trailers() const { return trailers_; }
   // Makes write() fail as if the client went away once this many bytes were streamed.
   void fail_writes_after(std::uint64_t bytes) { fail_after_ = bytes; }
   // Makes client_gone() true, as if the client hung up.
@@ -102,6 +111,7 @@ class MemoryResponder : public Responder {
   Status do_begin_stream(const Head& head, std::optional<std::uint64_t> content_length) override;
   Status do_write(std::span<const std::uint8_t> data) override;
   Status do_finish() override { return {}; }
+  Status do_finish_with_trailer(const std::string& name, const std::string& value) override;
 
  private:
   Head head_{HttpStatus::unknown, {}, {}};
@@ -110,6 +120,7 @@ class MemoryResponder : public Responder {
   std::optional<std::uint64_t> content_length_;
   std::optional<std::uint64_t> fail_after_;
   bool gone_ = false;
+  std::vector<std::pair<std::string, std::string>> trailers_;
 };
 
 }  // namespace recall

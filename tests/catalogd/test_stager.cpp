@@ -12,6 +12,7 @@
 
 #include "catalogd/daemon/content_stream.h"
 #include "catalogd/daemon/stager.h"
+#include "catalogd/http/http_errors.h"
 #include "volume_test_util.h"
 
 namespace recall::daemon {
@@ -81,12 +82,21 @@ TEST_F(StagerTest, ReadContentStopsOnCancelAndOnSinkErrors) {
   EXPECT_EQ(s.error().message, "disk full");
 }
 
+std::string header_of(const MemoryResponder& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers())
+    if (k == name) return v;
+  return "(none)";
+}
+
 TEST_F(StagerTest, StreamContentAnswersCleanlyWhenTheFirstChunkFails) {
   StoredContent c = add(testing::random_bytes(200'000, 3));
   MemoryResponder ok;
   ASSERT_TRUE(stream_content(ok, c.content, c.chunks, source_, {}, counters_).ok());
   EXPECT_EQ(ok.body(), std::string(c.bytes.begin(), c.bytes.end()));
-  EXPECT_EQ(ok.content_length(), c.bytes.size());
+  // Chunked, so that damage found later can still be told; the size goes in its own header.
+  EXPECT_EQ(ok.content_length(), std::nullopt);
+  EXPECT_EQ(header_of(ok, "X-Recall-Size"), std::to_string(c.bytes.size()));
+  EXPECT_TRUE(ok.trailers().empty());
   EXPECT_EQ(counters_.bytes_served, c.bytes.size());
 
   StoredContent first_bad = add(testing::random_bytes(200'000, 4));
@@ -103,13 +113,20 @@ TEST_F(StagerTest, StreamContentAnswersCleanlyWhenTheFirstChunkFails) {
   s = stream_content(late, later_bad.content, later_bad.chunks, source_, {}, counters_);
   ASSERT_FALSE(s.ok());
   EXPECT_TRUE(late.streamed());
-  EXPECT_EQ(late.body().size(), 2u * (64 << 10));  // cut off: the client sees a short body
+  EXPECT_EQ(late.body().size(), 2u * (64 << 10));
+  // Regression (issue 24): the stream ends with the same error a failure before it would send.
+  ASSERT_EQ(late.trailers().size(), 1u);
+  EXPECT_EQ(late.trailers()[0].first, kStreamErrorTrailer);
+  auto told = error_from_body(nlohmann::json::parse(late.trailers()[0].second));
+  ASSERT_TRUE(told);
+  EXPECT_EQ(told->kind, ErrorKind::Corrupt);
+  EXPECT_EQ(told->message, s.error().message);
 
   StoredContent empty = add({});
   MemoryResponder none;
   ASSERT_TRUE(stream_content(none, empty.content, empty.chunks, source_, {}, counters_).ok());
   EXPECT_TRUE(none.streamed());
-  EXPECT_EQ(none.content_length(), 0u);
+  EXPECT_EQ(header_of(none, "X-Recall-Size"), "0");
 }
 
 TEST_F(StagerTest, StagesTheVerifiedBytesAsAReadOnlyDescriptor) {

@@ -1276,6 +1276,43 @@ class AdminImportTest(E2EBase):
 # A killed or cancelled import leaves nothing behind.
 # =============================================================================================
 
+class DamagedPoolTest(E2EBase):
+    """Regression (issue 24): damage found after a file's first bytes had gone out reached the
+    client as "lost the connection" (exit 1), the reason only in recalld's log."""
+    HOST = "damaged"
+
+    @classmethod
+    def prepare(cls):
+        cls.src = os.path.join(cls.base, "src")
+        mkdir(cls.src)
+        cls.data = random.Random(24).randbytes(12 << 20)  # incompressible: many chunks, in order
+        write(os.path.join(cls.src, "big.bin"), cls.data)
+        cls.import_dir(cls.HOST, cls.src, T1)
+        pool = os.path.join(cls.home, "pool")
+        (vol,) = [n for n in os.listdir(pool) if n.endswith(".vol")]
+        cls.volser = vol[:-4]
+        path = os.path.join(pool, vol)
+        with open(path, "r+b") as f:  # three quarters in: a chunk well after the first
+            f.seek(os.path.getsize(path) * 3 // 4)
+            f.write(b"\0" * 64)
+
+    def test_damage_midway_is_the_same_one_line_error(self):
+        big = os.path.join(self.src, "big.bin")
+        r = self.recall("cat", "--host", self.HOST, big)
+        self.assert_one_line_error(r, (7,), "cat of a file damaged three quarters in")
+        self.assertGreater(len(r.stdout), 0, "the first bytes went out before the damage was met")
+        self.assertTrue(self.data.startswith(r.stdout), "what went out was right")
+        self.assertIn(self.volser.encode(), r.stderr, f"the error names the volume: {show(r)}")
+        self.assertNotIn(b"lost the connection", r.stderr, show(r))
+        d = tempfile.mkdtemp(dir=self.base)
+        os.chmod(d, 0o755)
+        r2 = self.recall("restore", "--host", self.HOST, big, d)
+        self.assert_one_line_error(r2, (7,), "restore of a file damaged three quarters in")
+        self.assertIn(self.volser.encode(), r2.stderr, show(r2))
+        self.assertEqual(os.listdir(d), [], "nothing half-written is left")
+        self.assert_daemon_alive("after a damaged read")
+
+
 class KillTest(E2EBase):
     HOST = "victim"
 

@@ -452,6 +452,39 @@ class TapeTest(TapeBase):
         self.assert_ok(r, "restore from tape after the resumed migration")
         self.assertEqual(subprocess.run(["diff", "-r", extra, os.path.join(dest, "extra")]).returncode, 0)
 
+    def test_9z_both_copies_damaged_is_one_precise_error(self):
+        """Regression (issue 24): with both tape copies damaged, cat and restore said "lost the
+        connection" (exit 1); the reasons per copy were in recalld's log only."""
+        path = self.src + "/big.bin"
+        copies, _ = self.copies_of(path)
+        self.assertIn(self.damaged, copies[1], "copy 1 is on the cartridge test 4 damaged")
+        saved = {}
+        try:
+            for volser in copies[2]:
+                cart = os.path.join(self.home, "tape", "cartridges", volser + ".tape")
+                saved[cart] = spine.slurp(cart)
+                with open(cart, "r+b") as f:
+                    for off in range(256 * 1024, len(saved[cart]), 256 * 1024):
+                        f.seek(off)
+                        f.write(os.urandom(4096))
+            self.fresh_cache()
+            r = self.recall("cat", "--host", HOST, path, timeout=300)
+            self.assert_one_line_error(r, (7,), "cat with both copies damaged")
+            err = r.stderr.decode()
+            self.assertNotIn("lost the connection", err)
+            self.assertIn(f"copy 1 on {self.damaged}", err, show(r))
+            self.assertTrue(any(f"copy 2 on {v}" in err for v in copies[2]), show(r))
+            dest = self.fresh_dir("restore-both-damaged")
+            r = self.recall("restore", "--host", HOST, path, dest, timeout=300)
+            self.assert_one_line_error(r, (7,), "restore with both copies damaged")
+            self.assertIn(f"copy 1 on {self.damaged}", r.stderr.decode(), show(r))
+            self.assertEqual(os.listdir(dest), [], "nothing half-written is left")
+        finally:
+            for cart, data in saved.items():
+                with open(cart, "wb") as f:
+                    f.write(data)
+            self.fresh_cache()
+
 
 if __name__ == "__main__":
     unittest.main()

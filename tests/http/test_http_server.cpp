@@ -100,6 +100,20 @@ class HttpServerTest : public ::testing::Test {
         }
         if (q.count("slow")) std::this_thread::sleep_for(10ms);
       }
+    } else if (path == "/fails-midway") {
+      // A stream whose work fails after 300,000 bytes, as a read that meets a damaged chunk.
+      const bool chunked = q["chunked"] == "1";
+      if (!res.begin_stream(status::ok, "application/octet-stream",
+                            chunked ? std::nullopt : std::optional<std::uint64_t>(1'000'000))
+               .ok())
+        return;
+      std::vector<std::uint8_t> piece(100'000, 'x');
+      for (int i = 0; i < 3; ++i)
+        if (!res.write(piece).ok()) return;
+      res.fail_stream(Error{ErrorKind::Corrupt,
+                            "chunk 0a1b2c in V00007 does not match its SHA-256; "
+                            "from tape: copy 1 R00001: damaged record; copy 2 R00002: "
+                            "damaged record"});
     } else if (path == "/sleep") {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(q["ms"])));
       res.send(status::ok, {{"slept", true}});
@@ -260,6 +274,30 @@ TEST_F(HttpServerTest, ClientDisconnectMakesWriteFail) {
   }
   ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(result.get().kind, ErrorKind::Cancelled);
+}
+
+// Regression (issue 24): damage found while a body streams reached the client as "lost the
+// connection" (exit 1); the reason and its kind were in recalld's log only.
+TEST_F(HttpServerTest, AStreamThatFailsMidwayTellsTheClientWhy) {
+  start();
+  ClientTransport client(socket_path());
+  std::uint64_t received = 0;
+  Status s = client.get_stream("/fails-midway?chunked=1", [&](std::span<const std::uint8_t> piece) -> Status {
+    received += piece.size();
+    return {};
+  });
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::Corrupt);
+  EXPECT_EQ(s.error().message,
+            "chunk 0a1b2c in V00007 does not match its SHA-256; from tape: copy 1 R00001: damaged record; "
+            "copy 2 R00002: damaged record");
+  EXPECT_EQ(received, 300'000u);
+  // The connection is not reused after a failed stream, and the next call works.
+  EXPECT_TRUE(client.get("/echo").ok());
+  // With a Content-Length there is no trailer: the body is cut off, and that is an Io error.
+  s = client.get_stream("/fails-midway", [](auto) -> Status { return {}; });
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::Io);
 }
 
 TEST_F(HttpServerTest, ReconnectsAfterIdleTimeout) {
