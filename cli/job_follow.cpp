@@ -8,6 +8,7 @@
 
 #include "catalogd/http/http_errors.h"
 #include "cli/output.h"
+#include "common/paths.h"
 
 namespace recall::cli {
 namespace {
@@ -41,6 +42,14 @@ Result<nlohmann::json> follow_job(
       cancel_sent = true;
     }
     auto st = ctx.api().get(job);
+    if (!st.ok() && ctx.api().unreachable()) {
+      // The daemon answered before and is gone now: it stopped (or was killed) mid-job.
+      progress.done();
+      return make_error(ErrorKind::Io, "recalld stopped while job " + std::to_string(id) + " was running (" +
+                                           one_line(st.error().message) +
+                                           "); a job recalld did not finish leaves the catalog as "
+                                           "it was: start recalld and run it again");
+    }
     if (!st.ok()) return st.error();
     const std::string state = (*st)["state"];
     if (state == "complete" || state == "failed" || state == "cancelled") {

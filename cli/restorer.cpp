@@ -322,7 +322,10 @@ Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const s
   if (type == "dir") {
     if (replace && unlinkat(parent_fd, final_name->c_str(), 0) != 0)  // --on-conflict overwrite of a file
       return io_error("cannot replace " + shown + " with a directory", errno);
-    if (mkdirat(parent_fd, final_name->c_str(), 0700) != 0 && errno != EEXIST)
+    // Its own permission bits from the start (and u+rwx, so the restore can fill it), so that a
+    // restore killed midway leaves directories near their modes; owner and times come last.
+    const mode_t early = (item.meta.value("mode", 0755u) & 0777u) | S_IRWXU;
+    if (mkdirat(parent_fd, final_name->c_str(), early) != 0 && errno != EEXIST)
       return io_error("cannot create directory " + shown, errno);
     sum_.dirs++;
     return Named(*final_name);
@@ -382,6 +385,17 @@ Result<std::optional<std::string>> Restorer::restore_item(int parent_fd, const s
   sum_.warnings.push_back("not restored: " + shown + " (" + type + (root_ ? "" : "; devices need root") +
                           ")");
   return Named();
+}
+
+// Directory modes, owners and times last, deepest first: writing into them changed their mtime,
+// and a read-only mode would have stopped the restore. Also when a restore stops early, so that
+// what it restored has its modes.
+void Restorer::finish_dirs(const std::vector<std::pair<std::string, nlohmann::json>>& dirs) {
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    auto fd = dir_fds_.find(it->first);
+    if (fd != dir_fds_.end() && fd->second >= 0)
+      apply_meta_fd(fd->second, escape_for_display(o_.dest + "/" + it->first), it->second);
+  }
 }
 
 Result<RestoreSummary> Restorer::run() {
@@ -461,6 +475,7 @@ Result<RestoreSummary> Restorer::run() {
       pfd = it->second;
     }
     if (stopped()) {
+      finish_dirs(dirs_done);
       close_all();
       watch.reset();
       cancel_staging();
@@ -476,6 +491,7 @@ Result<RestoreSummary> Restorer::run() {
     std::string host_path = item.rel.empty() ? root_host_path : join_host(root_host_path, item.rel);
     auto placed = restore_item(pfd, rel_parent, name, item, host_path);
     if (!placed.ok()) {
+      finish_dirs(dirs_done);
       close_all();
       watch.reset();
       cancel_staging();
@@ -492,12 +508,7 @@ Result<RestoreSummary> Restorer::run() {
     dir_fds_[item.rel] = fd;  // -1 in a dry run: a directory that would be created
     if (!o_.dry_run) dirs_done.emplace_back(item.rel, item.meta);
   }
-  // Directory modes and times last, deepest first: writing into them changed their mtime,
-  // and a read-only mode would have stopped the restore.
-  for (auto it = dirs_done.rbegin(); it != dirs_done.rend(); ++it) {
-    int fd = dir_fds_[it->first];
-    apply_meta_fd(fd, escape_for_display(o_.dest + "/" + it->first), it->second);
-  }
+  finish_dirs(dirs_done);
   close_all();
   watch.reset();
   if (o_.on_progress) draw(true);

@@ -75,6 +75,7 @@ class Restorer {
   // `shown` names the target in warnings (the file may still have its temporary name).
   unsigned restored_mode(const std::string& shown, const nlohmann::json& meta);
   void apply_meta_fd(int fd, const std::string& shown, const nlohmann::json& meta);
+  void finish_dirs(const std::vector<std::pair<std::string, nlohmann::json>>& dirs);
   void apply_meta_special(int dirfd, const std::string& name, const std::string& shown,
                           const nlohmann::json& meta, bool is_link);
 

@@ -1287,6 +1287,11 @@ class DamagedPoolTest(E2EBase):
         mkdir(cls.src)
         cls.data = random.Random(24).randbytes(12 << 20)  # incompressible: many chunks, in order
         write(os.path.join(cls.src, "big.bin"), cls.data)
+        for d, mode in (("a-dir", 0o751), ("a-dir/inner", 0o555)):  # listed before big.bin
+            mkdir(os.path.join(cls.src, d))
+            write(os.path.join(cls.src, d, "small.txt"), b"small\n")
+        for d, mode in (("a-dir/inner", 0o555), ("a-dir", 0o751)):
+            os.chmod(os.path.join(cls.src, d), mode)
         cls.import_dir(cls.HOST, cls.src, T1)
         pool = os.path.join(cls.home, "pool")
         (vol,) = [n for n in os.listdir(pool) if n.endswith(".vol")]
@@ -1311,6 +1316,18 @@ class DamagedPoolTest(E2EBase):
         self.assertIn(self.volser.encode(), r2.stderr, show(r2))
         self.assertEqual(os.listdir(d), [], "nothing half-written is left")
         self.assert_daemon_alive("after a damaged read")
+
+    def test_a_restore_that_stops_early_leaves_directories_with_their_modes(self):
+        """Also seen in issue 24: a restore that stopped partway left its directories at 0700."""
+        d = tempfile.mkdtemp(dir=self.base)
+        os.chmod(d, 0o755)
+        r = self.recall("restore", "--host", self.HOST, self.src, d)
+        self.assert_one_line_error(r, (7,), "restore of a tree holding a damaged file")
+        top = os.path.join(d, "src")
+        self.assertEqual(slurp(os.path.join(top, "a-dir", "inner", "small.txt")), b"small\n")
+        for rel, mode in (("a-dir", 0o751), ("a-dir/inner", 0o555)):
+            self.assertEqual(stat.S_IMODE(os.stat(os.path.join(top, rel)).st_mode), mode, rel)
+        self.assertFalse(os.path.exists(os.path.join(top, "big.bin")), "nothing half-written is left")
 
 
 class KillTest(E2EBase):
@@ -1348,6 +1365,7 @@ class KillTest(E2EBase):
                 cli.wait(10)
         self.assertGreater(cli.returncode, 0, f"import CLI after the daemon died: exit {cli.returncode} {err!r}")
         self.assertEqual(len(err.splitlines()), 1, f"one line of error from the import CLI: {err!r}")
+        self.assertIn(b"recalld stopped while job", err, "the CLI says the daemon stopped (issue 24)")
         self.assertTrue(written, f"the killed import had written a volume (progress {job['progress']})")
 
         self.daemon.start()
