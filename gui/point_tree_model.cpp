@@ -1,5 +1,7 @@
 #include "gui/point_tree_model.h"
 
+#include "cli/output.h"
+#include "common/paths.h"
 #include "gui/formatting.h"
 
 namespace recall::gui {
@@ -96,7 +98,7 @@ void PointTreeModel::fetchMore(const QModelIndex& parent) {
                beginInsertRows(parent, 0, static_cast<int>(sorted.size()) - 1);
                for (const auto* e : sorted) {
                  auto c = std::make_unique<Node>();
-                 std::string name = e->value("name", "");
+                 std::string name = cli::raw_bytes(*e, "name");  // exact bytes: the next request
                  c->path = n->path == "/" ? "/" + name : n->path + "/" + name;
                  c->entry = *e;
                  c->parent = n;
@@ -119,7 +121,7 @@ QVariant PointTreeModel::data(const QModelIndex& index, int role) const {
   if (role == Qt::DisplayRole) {
     switch (index.column()) {
       case Name:
-        return QString::fromStdString(e.value("name", ""));
+        return QString::fromStdString(cli::shown(e, "name"));
       case Size:
         return type == "file" ? human_size(e.value("size", 0ull)) : QString();
       case Modified:
@@ -128,7 +130,8 @@ QVariant PointTreeModel::data(const QModelIndex& index, int role) const {
   }
   if (role == Qt::DecorationRole && index.column() == Name)
     return icon(!n->error.isEmpty() ? QStringLiteral("unavailable") : type_icon_name(type));
-  if (role == Qt::ToolTipRole) return n->error.isEmpty() ? QString::fromStdString(n->path) : n->error;
+  if (role == Qt::ToolTipRole)
+    return n->error.isEmpty() ? QString::fromStdString(escape_for_display(n->path)) : n->error;
   if (role == Qt::TextAlignmentRole && index.column() == Size)
     return QVariant(Qt::AlignRight | Qt::AlignVCenter);
   return {};

@@ -14,6 +14,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include "common/paths.h"
+
 namespace recall::gui {
 namespace {
 
@@ -47,7 +49,7 @@ RestoreDialog::RestoreDialog(std::string socket, std::vector<RestoreItem> items,
   QString what;
   if (items_.size() == 1) {
     const auto& it = items_[0];
-    auto name = QString::fromStdString(it.path.substr(it.path.rfind('/') + 1));
+    auto name = QString::fromStdString(escape_for_display(it.path.substr(it.path.rfind('/') + 1)));
     what =
         tr("<b>%1</b> from <b>%2</b>, as it was in the backup of %3")
             .arg(name.toHtmlEscaped(), QString::fromStdString(it.host).toHtmlEscaped(), display_time(it.at));

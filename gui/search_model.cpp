@@ -1,5 +1,7 @@
 #include "gui/search_model.h"
 
+#include "cli/output.h"
+#include "common/paths.h"
 #include "gui/formatting.h"
 
 namespace recall::gui {
@@ -96,13 +98,13 @@ QVariant SearchModel::data(const QModelIndex& index, int role) const {
   const auto* h = index.isValid() ? hit(index.row()) : nullptr;
   if (!h) return {};
   const std::string type = h->value("type", "");
-  const std::string path = h->value("path", "");
+  const std::string path = cli::raw_bytes(*h, "path");
   if (role == Qt::DisplayRole) {
     switch (index.column()) {
       case Name:
-        return QString::fromStdString(h->value("name", ""));
+        return QString::fromStdString(cli::shown(*h, "name"));
       case Folder:
-        return QString::fromStdString(folder_of(path));
+        return QString::fromStdString(escape_for_display(folder_of(path)));
       case Host:
         return QString::fromStdString(h->value("host", ""));
       case Point:
@@ -123,7 +125,7 @@ QVariant SearchModel::data(const QModelIndex& index, int role) const {
     if (index.column() == Point)
       return tr("Backed up %1; this version first appeared %2")
           .arg(display_time(h->value("at", "")), display_time(h->value("first_seen", "")));
-    return QString::fromStdString(h->value("host", "") + ":" + path);
+    return QString::fromStdString(h->value("host", "") + ":" + escape_for_display(path));
   }
   if (role == Qt::TextAlignmentRole && index.column() == Size)
     return QVariant(Qt::AlignRight | Qt::AlignVCenter);

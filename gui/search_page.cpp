@@ -13,6 +13,8 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "cli/output.h"
+#include "common/paths.h"
 #include "gui/formatting.h"
 
 namespace recall::gui {
@@ -156,9 +158,10 @@ SearchPage::SearchPage(Api& api, QWidget* parent) : QWidget(parent) {
     emit selectionChanged();
   });
   connect(versions_, &VersionsModel::loaded, this, [this] {
-    versions_title_->setText(tr("Versions of <b>%1</b> on %2: pick one to restore it")
-                                 .arg(QString::fromStdString(versions_->path()).toHtmlEscaped(),
-                                      QString::fromStdString(versions_->host()).toHtmlEscaped()));
+    versions_title_->setText(
+        tr("Versions of <b>%1</b> on %2: pick one to restore it")
+            .arg(QString::fromStdString(escape_for_display(versions_->path())).toHtmlEscaped(),
+                 QString::fromStdString(versions_->host()).toHtmlEscaped()));
   });
   connect(versions_, &VersionsModel::failed, this, [this](const QString& m) { versions_title_->setText(m); });
   connect(restore_, &QPushButton::clicked, this, &SearchPage::restoreClicked);
@@ -224,7 +227,7 @@ void SearchPage::on_result_selected() {
   if (rows.size() == 1) {
     const auto* h = model_->hit(rows[0].row());
     if (h && h->value("type", "") != "dir") {
-      versions_->set_file(h->value("host", ""), h->value("path", ""));
+      versions_->set_file(h->value("host", ""), cli::raw_bytes(*h, "path"));
     } else {
       versions_->set_file("", "");
       versions_title_->setText(
@@ -251,8 +254,8 @@ std::vector<RestoreItem> SearchPage::selection() const {
   }
   for (const auto& idx : results_->selectionModel()->selectedRows())
     if (const auto* h = model_->hit(idx.row()))
-      out.push_back({h->value("host", ""), h->value("at", ""), h->value("path", ""), h->value("type", ""),
-                     h->value("size", 0ull)});
+      out.push_back({h->value("host", ""), h->value("at", ""), cli::raw_bytes(*h, "path"),
+                     h->value("type", ""), h->value("size", 0ull)});
   return out;
 }
 

@@ -159,6 +159,24 @@ class GuiModels : public QObject {
     QCOMPARE(m.path_of(m.index(0, 0)), std::string("/new"));
   }
 
+  // Regression (issue 24): names are shown escaped, one line, and asked for by their exact bytes.
+  void tree_shows_odd_names_escaped_and_lists_them_by_their_bytes() {
+    FakeApi api;
+    PointTreeModel m(api);
+    QAbstractItemModelTester t(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m.set_point("h", "2026-12-01T10:00:00Z");
+    api.answer(0, json{{"entries",
+                        {{{"name", "caf\\xe9"}, {"name_raw", "caf%E9"}, {"type", "dir"}},
+                         {{"name", "line\nbreak"}, {"type", "file"}}}}});
+    QCOMPARE(m.rowCount(), 2);
+    QCOMPARE(m.index(0, 0).data().toString(), QString("caf\\xe9"));
+    QCOMPARE(m.index(1, 0).data().toString(), QString("line\\x0abreak"));
+    QCOMPARE(m.path_of(m.index(0, 0)), std::string("/caf\xe9"));
+    m.fetchMore(m.index(0, 0));
+    QVERIFY(!api.calls.empty());
+    QVERIFY(has_param(api.calls.back().target, "path=%2Fcaf%E9"));
+  }
+
   void versions_newest_first_with_what_changed() {
     FakeApi api;
     VersionsModel m(api);
