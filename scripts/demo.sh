@@ -7,7 +7,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/scripts/setup.sh"
-RECALL_TARGETS="recalld recall recall-fs" bash "$here/scripts/build.sh" "$here/build" -DBUILD_TESTING=OFF
+RECALL_TARGETS="recalld recall recall-fs recall-browser" bash "$here/scripts/build.sh" "$here/build" -DBUILD_TESTING=OFF
 bin=$here/build
 home=${RECALL_HOME:-/var/lib/recall}
 sock=$home/recalld.sock
