@@ -36,26 +36,25 @@ std::string user_name(uid_t uid) {
   return "uid " + std::to_string(uid);
 }
 
-// Walks `path` from `start` (a directory), following only trusted symlinks, and leaves `at` on
-// the directory that holds the last component, whose name it returns in `last` ("" when the
-// path names `start` or "/" itself). `walked` names where it is, for messages.
+// Walks DEST from "/" or the working directory. `at_` is the directory reached so far and
+// `walked_` names it for messages ("" for "/").
 class Walker {
  public:
   Walker(const std::string& dest, uid_t caller) : dest_(dest), caller_(caller) {}
 
-  // Opens `name` in `at_` without following it; a trusted symlink is queued for expansion.
-  // Returns an O_PATH descriptor of a directory to step into, or an invalid one when `name` is
-  // a trusted symlink (expanded into `todo`).
-  Result<UniqueFd> step(const std::string& name, std::deque<std::string>& todo) {
+  // Opens `name` in `at_` without following it: the descriptor (O_PATH) and what it is. A
+  // failure to open leaves its errno in `open_errno_`.
+  Result<std::pair<UniqueFd, struct stat>> open_here(const std::string& name) {
     UniqueFd fd(openat(at_.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) return io_error("cannot open destination " + shown(name), errno);
+    open_errno_ = fd ? 0 : errno;
+    if (!fd) return io_error("cannot open destination " + shown(name), open_errno_);
     struct stat st {};
     if (fstat(fd.get(), &st) != 0) return io_error("cannot check destination " + shown(name), errno);
-    if (!S_ISLNK(st.st_mode)) return fd;
-    RECALL_TRY(expand(fd, st, name, todo));
-    return UniqueFd();
+    return std::pair<UniqueFd, struct stat>{std::move(fd), st};
   }
 
+  // Puts the target of the symlink `link` (named `name`) in front of `todo`, if it may be
+  // followed; an absolute one restarts the walk at "/".
   Status expand(const UniqueFd& link, const struct stat& st, const std::string& name,
                 std::deque<std::string>& todo) {
     if (st.st_uid != 0 && st.st_uid != caller_)
@@ -87,6 +86,7 @@ class Walker {
   UniqueFd at_;
   std::string walked_;
   int followed_ = 0;
+  int open_errno_ = 0;
 };
 
 }  // namespace
@@ -99,42 +99,34 @@ Result<DestDir> open_dest(const std::string& dest, const std::string& base, uid_
   if (!w.at_) return io_error("cannot open the working directory", errno);
   w.walked_ = absolute ? "" : ".";
   std::deque<std::string> todo = components(dest);
-  std::string last;  // the final component, once nothing is left to expand
-  bool last_is_dir = todo.empty();
+  std::string last;  // set when DEST names a new item (missing, or an existing non-directory)
   while (!todo.empty()) {
     std::string name = todo.front();
     todo.pop_front();
     const bool final = todo.empty();
-    if (final) {
-      // The last component may not exist yet: then it is the new name.
-      UniqueFd fd(openat(w.at_.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-      if (!fd && errno == ENOENT) {
+    auto here = w.open_here(name);
+    if (!here.ok()) {
+      if (final && w.open_errno_ == ENOENT) {  // the last component may not exist yet: the new name
         last = name;
         break;
       }
-      if (!fd) return io_error("cannot open destination " + w.shown(name), errno);
-      struct stat st {};
-      if (fstat(fd.get(), &st) != 0) return io_error("cannot check destination " + w.shown(name), errno);
-      if (S_ISLNK(st.st_mode)) {
-        RECALL_TRY(w.expand(fd, st, name, todo));
-        if (todo.empty()) last_is_dir = true;  // a link to "/" or "."
-        continue;
-      }
-      if (!S_ISDIR(st.st_mode)) {  // an existing file: DEST names the item, conflicts as usual
-        last = name;
-        break;
-      }
+      return here.error();
     }
-    auto next = w.step(name, todo);
-    if (!next.ok()) return next.error();
-    if (!*next) continue;  // a trusted symlink, expanded into todo
-    struct stat st {};
-    if (fstat(next->get(), &st) != 0 || !S_ISDIR(st.st_mode))
+    auto& [fd, st] = *here;
+    if (S_ISLNK(st.st_mode)) {
+      RECALL_TRY(w.expand(fd, st, name, todo));
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      if (final) {  // an existing file: DEST names the item, conflicts as usual
+        last = name;
+        break;
+      }
       return make_error(ErrorKind::Invalid, "destination " + escape_for_display(dest) + ": " + w.shown(name) +
                                                 " is not a directory");
-    w.at_ = std::move(*next);
-    w.walked_ = w.walked_ == "/" ? "/" + name : w.walked_ + "/" + name;
-    if (final) last_is_dir = true;
+    }
+    w.at_ = std::move(fd);
+    w.walked_ += "/" + name;
   }
   DestDir out;
   out.dir.reset(openat(w.at_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -142,7 +134,7 @@ Result<DestDir> open_dest(const std::string& dest, const std::string& base, uid_
     return io_error("cannot open destination " + escape_for_display(w.walked_.empty() ? "/" : w.walked_),
                     errno);
   out.shown = w.walked_.empty() ? "/" : w.walked_;
-  out.into = last_is_dir && last.empty();
+  out.into = last.empty();
   out.name = out.into ? base : last;
   return out;
 }
