@@ -48,6 +48,15 @@ struct RawSource {
   std::unique_ptr<DecompressedReader> decompressed;  // set for a compressed archive
   std::optional<Error> failure;                      // what the decompressor found, if anything
 
+  // Why libarchive failed, when the cause is damage: damaged bytes often look like a broken tar
+  // header before the check that fails on them comes, so the decompressor's verdict over the
+  // rest of the stream is the truer reason. nullopt when the stream is whole (or not compressed).
+  std::optional<Error> damage() {
+    if (!failure && decompressed)
+      if (auto s = decompressed->drain(); !s.ok()) failure = s.error();
+    return failure;
+  }
+
   static la_ssize_t read(archive* a, void* self, const void** out) {
     auto* s = static_cast<RawSource*>(self);
     if (s->cancel->load(std::memory_order_relaxed)) {
@@ -152,9 +161,7 @@ Result<bool> open_archive(archive* a, RawSource& src, const std::string& name) {
   archive_read_set_skip_callback(a, &RawSource::skip);
   archive_read_set_callback_data(a, &src);
   if (archive_read_open1(a) != ARCHIVE_OK) {
-    if (!src.failure && src.decompressed)  // as in archive_failure: damage is the truer reason
-      if (auto s = src.decompressed->drain(); !s.ok()) src.failure = s.error();
-    if (src.failure) return *src.failure;
+    if (auto damaged = src.damage()) return *damaged;
     const char* msg = archive_error_string(a);
     return make_error(ErrorKind::Invalid, name + ": not a tar archive: " + (msg ? msg : "unreadable"));
   }
@@ -237,13 +244,8 @@ class TarImport {
     std::string why = msg ? msg : "unreadable";
     ErrorKind kind = cancel_ ? ErrorKind::Cancelled : ErrorKind::Invalid;
     if (cancel_) return make_error(kind, "import cancelled");
-    if (source_) {
-      // Damaged bytes often look like a broken tar header before the check that fails on them
-      // comes; the decompressor's verdict over the rest of the stream is the truer reason.
-      if (!source_->failure && source_->decompressed)
-        if (auto s = source_->decompressed->drain(); !s.ok()) source_->failure = s.error();
-      if (source_->failure) return *source_->failure;
-    }
+    if (source_)
+      if (auto damaged = source_->damage()) return *damaged;
     return make_error(kind, o_.archive + ": " + where + ": " + why);
   }
   Result<std::vector<std::string>> place(const std::string& member);
