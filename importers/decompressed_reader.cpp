@@ -36,12 +36,21 @@ namespace {
 
 Error corrupt(const std::string& why) { return make_error(ErrorKind::Corrupt, why); }
 
-// Bytes that may stand after the last member of a gzip or bzip2 stream: zeros (tape blocks
-// padded out), which gzip and bzip2 ignore too. Anything else is damage.
-std::size_t skip_zeros(std::span<const std::uint8_t> in) {
-  std::size_t i = 0;
-  while (i < in.size() && in[i] == 0) ++i;
-  return i;
+// Between two members of a gzip or bzip2 stream: zero padding (tape blocks padded out) is
+// skipped, as gzip and bzip2 skip it; anything else must start the next member with `magic`.
+// True when the next member starts at `in`; false when the caller returns `s` as it is (padding
+// taken, or, with `finish`, the stream ended whole).
+Result<bool> next_member(std::span<const std::uint8_t>& in, DecompressedReader::Codec::Step& s,
+                         std::uint8_t magic, bool finish, const std::string& format) {
+  while (s.consumed < in.size() && in[s.consumed] == 0) ++s.consumed;
+  in = in.subspan(s.consumed);
+  if (in.empty()) {
+    s.done = finish;  // zeros may go on in the next read: only the end of the input ends it
+    return false;
+  }
+  if (in[0] != magic)
+    return corrupt("bytes that are not " + format + " after the end of the " + format + " stream");
+  return true;
 }
 
 class GzipCodec : public DecompressedReader::Codec {
@@ -51,13 +60,9 @@ class GzipCodec : public DecompressedReader::Codec {
   Result<Step> run(std::span<const std::uint8_t> in, std::span<std::uint8_t> out, bool finish) override {
     Step s;
     if (!in_member_) {
-      s.consumed = skip_zeros(in);
-      in = in.subspan(s.consumed);
-      if (in.empty()) {
-        s.done = true;
-        return s;
-      }
-      if (in[0] != 0x1f) return corrupt("bytes that are not gzip after the end of the gzip stream");
+      auto starts = next_member(in, s, 0x1f, finish, "gzip");
+      if (!starts.ok()) return starts.error();
+      if (!*starts) return s;
       inflateReset(&z_);
       in_member_ = true;
     }
@@ -90,13 +95,9 @@ class Bzip2Codec : public DecompressedReader::Codec {
   Result<Step> run(std::span<const std::uint8_t> in, std::span<std::uint8_t> out, bool finish) override {
     Step s;
     if (!in_stream_) {  // concatenated streams (pbzip2, lbzip2) each start with "BZh"
-      s.consumed = skip_zeros(in);
-      in = in.subspan(s.consumed);
-      if (in.empty()) {
-        s.done = true;
-        return s;
-      }
-      if (in[0] != 'B') return corrupt("bytes that are not bzip2 after the end of the bzip2 stream");
+      auto starts = next_member(in, s, 'B', finish, "bzip2");
+      if (!starts.ok()) return starts.error();
+      if (!*starts) return s;
       BZ2_bzDecompressEnd(&b_);
       b_ = bz_stream{};
       BZ2_bzDecompressInit(&b_, 0, 0);

@@ -154,6 +154,27 @@ TEST(DecompressedReader, GzipMembersConcatenatedAndZeroPaddingAreOneStream) {
   EXPECT_TRUE(r.bytes == a + b);
 }
 
+// Padding longer than one read of the file is not the end: a member after it still counts, and
+// garbage after it is still refused.
+TEST(DecompressedReader, ZeroPaddingLongerThanOneReadIsNotTheEnd) {
+  recall::testing::TempDir dir;
+  const std::string a = payload(100000), b = payload(5000);
+  spit(dir.path() + "/a", a);
+  spit(dir.path() + "/b", b);
+  const std::string out = dir.path() + "/ab.gz", bad = dir.path() + "/zg.gz";
+  ASSERT_EQ(std::system(("gzip -c " + dir.path() + "/a > " + out + " && head -c 1000000 /dev/zero >> " + out +
+                         " && cp " + out + " " + bad + " && gzip -c " + dir.path() + "/b >> " + out +
+                         " && printf garbage >> " + bad)
+                            .c_str()),
+            0);
+  auto r = read_all(out);
+  ASSERT_FALSE(r.error) << r.error->message;
+  EXPECT_TRUE(r.bytes == a + b);
+  auto g = read_all(bad);
+  ASSERT_TRUE(g.error);
+  EXPECT_EQ(g.error->kind, ErrorKind::Corrupt);
+}
+
 TEST(DecompressedReader, PlainFilesAreReadAsTheyAre) {
   recall::testing::TempDir dir;
   const std::string p = dir.path() + "/plain", data = payload(300000);
